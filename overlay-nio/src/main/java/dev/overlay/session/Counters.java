@@ -1,0 +1,73 @@
+package dev.overlay.session;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Packet and drop counters of one device. Written by the event loop only; read them through
+ * {@link #snapshot()} on the loop (the node offers that) for a consistent view.
+ */
+public final class Counters {
+    private final long[] drops = new long[Drop.values().length];
+    long datagramsIn;
+    long datagramsOut;
+    long bytesIn;
+    long bytesOut;
+    long handshakesCompleted;
+    long keepalivesSent;
+
+    void drop(Drop reason) {
+        drops[reason.ordinal()]++;
+    }
+
+    void drop(Drop reason, int n) {
+        drops[reason.ordinal()] += n;
+    }
+
+    public long drops(Drop reason) {
+        return drops[reason.ordinal()];
+    }
+
+    public long totalDrops() {
+        long sum = 0;
+        for (long d : drops) {
+            sum += d;
+        }
+        return sum;
+    }
+
+    public long datagramsIn() {
+        return datagramsIn;
+    }
+
+    public long datagramsOut() {
+        return datagramsOut;
+    }
+
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    public long handshakesCompleted() {
+        return handshakesCompleted;
+    }
+
+    public long keepalivesSent() {
+        return keepalivesSent;
+    }
+
+    /** The non-zero drop counters, for status output. */
+    public Map<Drop, Long> snapshot() {
+        Map<Drop, Long> m = new EnumMap<>(Drop.class);
+        for (Drop d : Drop.values()) {
+            if (drops[d.ordinal()] != 0) {
+                m.put(d, drops[d.ordinal()]);
+            }
+        }
+        return m;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.overlay.session;
+
+import dev.overlay.identity.NodeId;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * Tuning of one device.
+ *
+ * @param timers the session timers
+ * @param maxPeers most peers held at once; an initiation from a new key beyond this is dropped and
+ *     counted ({@link Drop#PEER_LIMIT}), which bounds memory under a flood of valid handshakes
+ * @param acceptPeer which keys may complete a handshake with us as responder; others are dropped
+ *     before any state is kept ({@link Drop#REFUSED_PEER})
+ */
+public record DeviceConfig(SessionTimers timers, int maxPeers, Predicate<NodeId> acceptPeer) {
+    /** Enough for a large mesh; each idle peer costs about a kilobyte. */
+    public static final int DEFAULT_MAX_PEERS = 4096;
+
+    public static final DeviceConfig DEFAULTS =
+            new DeviceConfig(SessionTimers.DEFAULTS, DEFAULT_MAX_PEERS, key -> true);
+
+    public DeviceConfig {
+        Objects.requireNonNull(timers, "timers");
+        Objects.requireNonNull(acceptPeer, "acceptPeer");
+        if (maxPeers < 1) {
+            throw new IllegalArgumentException("maxPeers must be at least 1, got " + maxPeers);
+        }
+    }
+
+    public DeviceConfig withTimers(SessionTimers t) {
+        return new DeviceConfig(t, maxPeers, acceptPeer);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.overlay.session;
+
+/** Why an incoming datagram (or an outgoing staged packet) was dropped. Each is counted. */
+public enum Drop {
+    MALFORMED("shorter than its header, reserved bits set, or wrong length for its type"),
+    UNKNOWN_TYPE("unknown message type"),
+    BAD_MAC1("handshake message not addressed to this node (mac1 mismatch)"),
+    HANDSHAKE_FAILED("handshake message did not authenticate (Noise decryption or low-order key)"),
+    REPLAYED_INITIATION("initiation timestamp not newer than the last accepted one from that peer"),
+    INITIATION_FLOOD("initiation less than 20 ms after the previous one from that peer"),
+    REFUSED_PEER("peer key refused by the accept policy"),
+    PEER_LIMIT("too many peers; new peer not admitted"),
+    UNKNOWN_INDEX("no session or pending handshake has that receiver index"),
+    REPLAY("counter replayed or older than the replay window"),
+    EXPIRED_KEY("keypair older than reject-after"),
+    BAD_TAG("transport packet failed AES-GCM authentication"),
+    STAGED_OVERFLOW("packet waiting for a handshake pushed out by newer ones"),
+    UNREACHABLE("packet waiting for a handshake that gave up");
+
+    private final String meaning;
+
+    Drop(String meaning) {
+        this.meaning = meaning;
+    }
+
+    /** A one-line explanation for status output. */
+    public String meaning() {
+        return meaning;
+    }
+}

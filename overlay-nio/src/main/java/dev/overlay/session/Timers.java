@@ -1,0 +1,89 @@
+package dev.overlay.session;
+
+import java.util.Random;
+
+/**
+ * One hook per protocol event that moves a peer's deadlines, after WireGuard's timer design. The
+ * core never reads a clock: each hook takes {@code now}, and {@link Device#nextDeadline()} tells
+ * the driver when to call back.
+ */
+final class Timers {
+    private final SessionTimers t;
+    private final Random random;
+
+    Timers(SessionTimers t, Random random) {
+        this.t = t;
+        this.random = random;
+    }
+
+    SessionTimers config() {
+        return t;
+    }
+
+    /** Call after sending an initiation: retransmit if no response within rekey-timeout. */
+    void handshakeInitiated(Peer p, long now) {
+        if (p.handshakeAttemptsStartedAt == Peer.NEVER) {
+            p.handshakeAttemptsStartedAt = now;
+        }
+        p.lastInitiationSentAt = now;
+        p.retransmitHandshakeAt = now + t.rekeyTimeout().toNanos() + jitter();
+    }
+
+    /** Call after a handshake completed (either role): stop retransmitting. */
+    void handshakeComplete(Peer p) {
+        p.retransmitHandshakeAt = Peer.OFF;
+        p.handshakeAttemptsStartedAt = Peer.NEVER;
+    }
+
+    /** Call after giving up on a handshake. */
+    void handshakeAbandoned(Peer p) {
+        p.retransmitHandshakeAt = Peer.OFF;
+        p.handshakeAttemptsStartedAt = Peer.NEVER;
+        p.newHandshakeAt = Peer.OFF;
+    }
+
+    /** Call after sending a non-empty transport packet: expect to hear back before long. */
+    void dataSent(Peer p, long now) {
+        if (p.newHandshakeAt == Peer.OFF) {
+            p.newHandshakeAt = now + t.keepalive().toNanos() + t.rekeyTimeout().toNanos() + jitter();
+        }
+    }
+
+    /** Call after receiving a non-empty transport packet: acknowledge it if we stay silent. */
+    void dataReceived(Peer p, long now) {
+        if (p.sendKeepaliveAt == Peer.OFF) {
+            p.sendKeepaliveAt = now + t.keepalive().toNanos();
+        }
+    }
+
+    /** Call after sending any authenticated packet: it serves as the keepalive. */
+    void anyAuthenticatedPacketSent(Peer p, long now) {
+        p.sendKeepaliveAt = Peer.OFF;
+        persistent(p, now);
+    }
+
+    /** Call after receiving any authenticated packet: the peer is alive. */
+    void anyAuthenticatedPacketReceived(Peer p, long now) {
+        p.newHandshakeAt = Peer.OFF;
+        p.lastReceivedAt = now;
+        persistent(p, now);
+    }
+
+    private void persistent(Peer p, long now) {
+        long interval = t.persistentKeepalive().toNanos();
+        p.persistentKeepaliveAt = interval == 0 ? Peer.OFF : now + interval;
+    }
+
+    /** Call when the peer's keys are erased (idle or unreachable): nothing left to time. */
+    void sessionErased(Peer p) {
+        p.sendKeepaliveAt = Peer.OFF;
+        p.newHandshakeAt = Peer.OFF;
+        p.persistentKeepaliveAt = Peer.OFF;
+        p.lastReceivedAt = Peer.NEVER;
+    }
+
+    long jitter() {
+        long max = t.jitter().toNanos();
+        return max == 0 ? 0 : (long) (random.nextDouble() * max);
+    }
+}
