@@ -2,6 +2,7 @@ package dev.overlay.session;
 
 import dev.overlay.crypto.NoiseException;
 import dev.overlay.crypto.NoiseIK;
+import dev.overlay.crypto.SessionKeys;
 import dev.overlay.identity.Identity;
 import dev.overlay.identity.NodeId;
 import dev.overlay.wire.Initiation;
@@ -229,7 +230,16 @@ public final class Device {
             indices.remove(p.handshake.localIndex);
         }
         int index = indices.allocate(Boolean.FALSE, random);
-        NoiseIK noise = handshakes.writeInitiation(p, index, now, out);
+        NoiseIK noise;
+        try {
+            noise = handshakes.writeInitiation(p, index, now, out);
+        } catch (IllegalArgumentException lowOrderKey) {
+            // The configured key is a low-order point: no handshake with it can ever succeed.
+            indices.remove(index);
+            p.handshake = null;
+            giveUp(p, outbox);
+            return;
+        }
         p.handshake = new Handshake(p, noise, index);
         indices.replace(index, p.handshake);
         transmit(p, outbox);
@@ -313,7 +323,7 @@ public final class Device {
                          InetSocketAddress from, Outbox outbox) {
         int index = indices.allocate(Boolean.FALSE, random);
         handshakes.writeResponse(p, noise, index, initiatorIndex, out);
-        NoiseIK.SessionKeys keys = noise.split();
+        SessionKeys keys = noise.split();
         Keypair k = new Keypair(p, keys.sendKey(), keys.receiveKey(), index, initiatorIndex, false, now);
         indices.replace(index, k);
         // WireGuard: a responder's keypair waits as "next" until the initiator's first packet
@@ -354,7 +364,7 @@ public final class Device {
             p.handshake = null;
             return;
         }
-        NoiseIK.SessionKeys keys = h.noise.split();
+        SessionKeys keys = h.noise.split();
         Keypair k = new Keypair(p, keys.sendKey(), keys.receiveKey(), h.localIndex,
                 Response.senderIndex(in), true, now);
         indices.replace(h.localIndex, k);
@@ -490,13 +500,19 @@ public final class Device {
         if (p.retransmitHandshakeAt <= now) {
             retransmitOrGiveUp(p, now, outbox);
         }
-        if (p.hasSession() && p.lastReceivedAt != Peer.NEVER
+        boolean hadSession = p.hasSession();
+        if (hadSession && p.lastReceivedAt != Peer.NEVER
                 && now - p.lastReceivedAt >= t.idleTimeout().toNanos()) {
             eraseSession(p);
-            outbox.event(new SessionEvent(SessionEvent.Kind.IDLE_CLOSED, p.id, p.endpoint));
-            return !p.handshaking();
+        } else {
+            expireKeypairs(p, now);
         }
-        expireKeypairs(p, now);
+        if (hadSession && !p.hasSession()) {
+            // Idle for idle-timeout, or all keys aged out because no traffic asked for a rekey.
+            timers.sessionErased(p);
+            outbox.event(new SessionEvent(SessionEvent.Kind.IDLE_CLOSED, p.id, p.endpoint));
+            return !p.handshaking() && p.staged.isEmpty();
+        }
         if (p.newHandshakeAt <= now) {
             p.newHandshakeAt = Peer.OFF;
             initiate(p, now, false, outbox); // sent data, heard nothing back: re-handshake
@@ -511,17 +527,21 @@ public final class Device {
 
     private void retransmitOrGiveUp(Peer p, long now, Outbox outbox) {
         if (now - p.handshakeAttemptsStartedAt >= timers.config().rekeyAttemptTime().toNanos()) {
-            if (p.handshake != null) {
-                indices.remove(p.handshake.localIndex);
-                p.handshake = null;
-            }
-            counters.drop(Drop.UNREACHABLE, p.staged.size());
-            p.staged.clear();
-            timers.handshakeAbandoned(p);
-            outbox.event(new SessionEvent(SessionEvent.Kind.UNREACHABLE, p.id, p.endpoint));
+            giveUp(p, outbox);
             return;
         }
         initiate(p, now, true, outbox);
+    }
+
+    private void giveUp(Peer p, Outbox outbox) {
+        if (p.handshake != null) {
+            indices.remove(p.handshake.localIndex);
+            p.handshake = null;
+        }
+        counters.drop(Drop.UNREACHABLE, p.staged.size());
+        p.staged.clear();
+        timers.handshakeAbandoned(p);
+        outbox.event(new SessionEvent(SessionEvent.Kind.UNREACHABLE, p.id, p.endpoint));
     }
 
     private void expireKeypairs(Peer p, long now) {
@@ -545,7 +565,6 @@ public final class Device {
         erase(p.current);
         erase(p.next);
         p.previous = p.current = p.next = null;
-        timers.sessionErased(p);
     }
 
     private void erase(Keypair k) {

@@ -22,11 +22,6 @@ public final class DeterministicRandom extends SecureRandom {
     }
 
     @Override
-    protected int next(int bits) {
-        return random.nextInt() >>> (32 - bits);
-    }
-
-    @Override
     public byte[] generateSeed(int numBytes) {
         byte[] b = new byte[numBytes];
         random.nextBytes(b);

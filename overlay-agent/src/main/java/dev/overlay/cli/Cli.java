@@ -1,0 +1,17 @@
+package dev.overlay.cli;
+
+import java.net.InetSocketAddress;
+
+/** Small formatting helpers shared by commands. */
+final class Cli {
+    private Cli() {}
+
+    /** {@code 127.0.0.1:7000} or {@code [::1]:7000}. */
+    static String format(InetSocketAddress a) {
+        if (a == null) {
+            return "?";
+        }
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.overlay.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The real CLI, {@code java -jar overlay-agent.jar ...}, in its own JVM; its stdout and stderr
+ * lines are collected as they come so a test can wait for one with a deadline.
+ */
+final class OverlayProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+
+    private OverlayProcess(Process process) {
+        this.process = process;
+        pump(process.getInputStream(), "out: ");
+        pump(process.getErrorStream(), "err: ");
+    }
+
+    static OverlayProcess start(String... args) throws IOException {
+        String jar = System.getProperty("overlay.jar");
+        if (jar == null || !Path.of(jar).toFile().isFile()) {
+            throw new IllegalStateException("system property overlay.jar must name the built jar, got " + jar);
+        }
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar));
+        cmd.addAll(List.of(args));
+        return new OverlayProcess(new ProcessBuilder(cmd).start());
+    }
+
+    private void pump(InputStream in, String prefix) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (lines) {
+                        lines.add(prefix + line);
+                        lines.notifyAll();
+                    }
+                }
+            } catch (IOException e) {
+                // process gone
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Waits until a line matching {@code p} has been printed; fails after {@code limit}. */
+    String awaitLine(Predicate<String> p, Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        synchronized (lines) {
+            while (true) {
+                for (String l : lines) {
+                    if (p.test(l)) {
+                        return l;
+                    }
+                }
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no matching line within " + limit + "; got:\n" + String.join("\n", lines));
+                }
+                TimeUnit.NANOSECONDS.timedWait(lines, left);
+            }
+        }
+    }
+
+    List<String> lines() {
+        synchronized (lines) {
+            return new ArrayList<>(lines);
+        }
+    }
+
+    long count(Predicate<String> p) {
+        return lines().stream().filter(p).count();
+    }
+
+    /** Waits for the process to exit and returns its exit code; fails after {@code limit}. */
+    int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("process did not exit within " + limit + "; output:\n" + String.join("\n", lines()));
+        }
+        return process.exitValue();
+    }
+
+    /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

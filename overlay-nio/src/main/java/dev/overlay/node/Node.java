@@ -1,0 +1,281 @@
+package dev.overlay.node;
+
+import dev.overlay.identity.NodeId;
+import dev.overlay.session.Device;
+import dev.overlay.session.Outbox;
+import dev.overlay.session.PeerStatus;
+import dev.overlay.session.SessionEvent;
+import dev.overlay.wire.Control;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.Selector;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A running overlay node: one UDP socket and one event-loop thread that owns it and the protocol
+ * core ({@link Device}). Other threads never touch the core; they post commands to the loop.
+ *
+ * <p>Event loop:
+ * <ol>
+ *   <li>wait on the selector until a datagram arrives, a command is posted, or the core's next
+ *       deadline passes (no busy spinning: an idle node costs no CPU);
+ *   <li>run posted commands (sends, pings, status queries);
+ *   <li>read up to {@value #RECEIVE_BATCH} datagrams and feed each to the core;
+ *   <li>run the core's due timers.
+ * </ol>
+ */
+public final class Node implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.overlay.node");
+    /** Datagrams read per wake-up before timers and commands get their turn. */
+    private static final int RECEIVE_BATCH = 256;
+
+    private final Device device;
+    private final UdpSocket udp;
+    private final Selector selector;
+    private final InetSocketAddress localAddress;
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final List<Consumer<SessionEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Integer, PendingPing> pings = new HashMap<>();
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Device.MAX_DATAGRAM + 64);
+    private final ByteBuffer controlBuffer = ByteBuffer.allocate(Control.PING_LENGTH);
+    private final LoopOutbox outbox = new LoopOutbox();
+    private final Thread loop;
+    private volatile boolean running = true;
+    private long unhandledPayloads;
+
+    private record PendingPing(CompletableFuture<PingResult> future, long sentAt) {}
+
+    private Node(NodeConfig config) throws IOException {
+        long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+        this.device = new Device(config.identity(), config.device(), new SecureRandom(), epochOffset);
+        for (PeerSpec p : config.peers()) {
+            device.addPeer(p.id(), p.endpoint());
+        }
+        this.udp = new UdpSocket(config.bind());
+        try {
+            this.selector = udp.openSelector();
+            udp.register(selector);
+            this.localAddress = udp.localAddress();
+        } catch (IOException e) {
+            udp.close();
+            throw e;
+        }
+        this.loop = new Thread(this::run, "overlay-node-" + device.self().shortName());
+        loop.setDaemon(true);
+    }
+
+    /** Binds the UDP socket and starts the event loop. */
+    public static Node start(NodeConfig config) throws IOException {
+        Node n = new Node(config);
+        n.loop.start();
+        LOG.log(System.Logger.Level.INFO, "node {0} listening on UDP {1}", n.id(), n.localAddress);
+        return n;
+    }
+
+    public NodeId id() {
+        return device.self();
+    }
+
+    /** The bound UDP address (with the real port when the node was bound to port 0). */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** Adds a listener for session events; it runs on the event loop and must not block. */
+    public void addListener(Consumer<SessionEvent> listener) {
+        listeners.add(listener);
+    }
+
+    /** Adds or re-points a static peer. */
+    public CompletableFuture<Void> addPeer(PeerSpec peer) {
+        return call(d -> {
+            d.addPeer(peer.id(), peer.endpoint());
+            return null;
+        });
+    }
+
+    /** Runs {@code f} on the event loop with the core and completes with its result. */
+    public <T> CompletableFuture<T> call(Function<Device, T> f) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        post(() -> {
+            try {
+                result.complete(f.apply(device));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** The peer's status, read on the event loop. */
+    public CompletableFuture<PeerStatus> peerStatus(NodeId id) {
+        return call(d -> d.peerStatus(id));
+    }
+
+    /**
+     * Sends ping {@code seq} to {@code to} (handshaking first if needed). The future completes
+     * with the reply; it never completes on its own, so callers bound it with {@code orTimeout}.
+     */
+    public CompletableFuture<PingResult> ping(NodeId to, int seq) {
+        CompletableFuture<PingResult> f = new CompletableFuture<>();
+        post(() -> sendPing(to, seq, f));
+        f.whenComplete((r, e) -> post(() -> pings.remove(seq)));
+        return f;
+    }
+
+    private void sendPing(NodeId to, int seq, CompletableFuture<PingResult> f) {
+        long now = System.nanoTime();
+        pings.put(seq, new PendingPing(f, now));
+        controlBuffer.clear();
+        Control.writePing(controlBuffer, Control.PING, seq, now);
+        controlBuffer.flip();
+        if (device.send(now, to, controlBuffer, outbox) == Device.SendResult.NO_ENDPOINT) {
+            pings.remove(seq);
+            f.completeExceptionally(new IllegalStateException(
+                    "no address known for " + to + "; give it with --peer KEY@HOST:PORT"));
+        }
+    }
+
+    private void post(Runnable command) {
+        if (!running) {
+            throw new IllegalStateException("node " + id() + " is closed");
+        }
+        commands.add(command);
+        selector.wakeup();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                waitForWork();
+                long now = System.nanoTime();
+                runCommands();
+                receiveBatch(now);
+                device.onTimer(System.nanoTime(), outbox);
+            }
+        } catch (ClosedSelectorException e) {
+            // closed under us: shutting down
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                LOG.log(System.Logger.Level.ERROR, "event loop of node " + id() + " stopped", e);
+            }
+        } finally {
+            running = false;
+            failPendingPings();
+        }
+    }
+
+    private void waitForWork() throws IOException {
+        long deadline = device.nextDeadline();
+        if (!commands.isEmpty()) {
+            selector.selectNow();
+        } else if (deadline == Long.MAX_VALUE) {
+            selector.select();
+        } else {
+            long waitNanos = deadline - System.nanoTime();
+            if (waitNanos <= 0) {
+                selector.selectNow();
+            } else {
+                selector.select(Math.max(1, (waitNanos + 999_999) / 1_000_000));
+            }
+        }
+        selector.selectedKeys().clear();
+    }
+
+    private void runCommands() {
+        Runnable r;
+        while ((r = commands.poll()) != null) {
+            r.run();
+        }
+    }
+
+    private void receiveBatch(long now) throws IOException {
+        for (int i = 0; i < RECEIVE_BATCH; i++) {
+            InetSocketAddress from = udp.receive(receiveBuffer);
+            if (from == null) {
+                return;
+            }
+            device.receive(now, from, receiveBuffer, outbox);
+        }
+    }
+
+    private void onPayload(NodeId from, ByteBuffer payload) {
+        if (!Control.isPingOrPong(payload)) {
+            unhandledPayloads++;
+            return;
+        }
+        byte kind = payload.get();
+        int seq = payload.getInt();
+        long origin = payload.getLong();
+        long now = System.nanoTime();
+        if (kind == Control.PING) {
+            controlBuffer.clear();
+            Control.writePing(controlBuffer, Control.PONG, seq, origin);
+            controlBuffer.flip();
+            device.send(now, from, controlBuffer, outbox);
+            return;
+        }
+        PendingPing p = pings.remove(seq);
+        if (p != null && p.sentAt == origin) {
+            PeerStatus s = device.peerStatus(from);
+            p.future.complete(new PingResult(seq, Duration.ofNanos(now - origin), "direct",
+                    s == null ? null : s.endpoint()));
+        }
+    }
+
+    private void failPendingPings() {
+        for (PendingPing p : pings.values()) {
+            p.future.completeExceptionally(new IllegalStateException("node closed"));
+        }
+        pings.clear();
+    }
+
+    /** Stops the event loop and closes the socket; waits up to 5 s for the loop to finish. */
+    @Override
+    public void close() throws IOException {
+        if (!running) {
+            return;
+        }
+        running = false;
+        selector.wakeup();
+        try {
+            loop.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        selector.close();
+        udp.close();
+    }
+
+    private final class LoopOutbox implements Outbox {
+        @Override
+        public void transmit(InetSocketAddress to, ByteBuffer datagram) {
+            udp.send(datagram, to);
+        }
+
+        @Override
+        public void deliver(NodeId from, ByteBuffer payload) {
+            onPayload(from, payload);
+        }
+
+        @Override
+        public void event(SessionEvent event) {
+            LOG.log(System.Logger.Level.INFO, "{0} {1} at {2}", event.kind(), event.peer(), event.endpoint());
+            for (Consumer<SessionEvent> l : listeners) {
+                l.accept(event);
+            }
+        }
+    }
+}
