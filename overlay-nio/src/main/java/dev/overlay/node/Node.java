@@ -80,7 +80,8 @@ public final class Node implements AutoCloseable {
     public static Node start(NodeConfig config) throws IOException {
         Node n = new Node(config);
         n.loop.start();
-        LOG.log(System.Logger.Level.INFO, "node {0} listening on UDP {1}", n.id(), n.localAddress);
+        LOG.log(System.Logger.Level.INFO, "node " + n.id() + " listening on udp "
+                + n.localAddress.getAddress().getHostAddress() + ":" + n.localAddress.getPort());
         return n;
     }
 
@@ -259,6 +260,20 @@ public final class Node implements AutoCloseable {
         udp.close();
     }
 
+    /** One log line per session event, e.g. "session with X at 127.0.0.1:7000 established (responder)". */
+    static String describe(SessionEvent e) {
+        String where = e.endpoint() == null ? "unknown address"
+                : e.endpoint().getAddress().getHostAddress() + ":" + e.endpoint().getPort();
+        String what = switch (e.kind()) {
+            case ESTABLISHED_AS_INITIATOR -> "established (we initiated)";
+            case ESTABLISHED_AS_RESPONDER -> "established (we responded)";
+            case UNREACHABLE -> "unreachable: no handshake response; queued packets dropped";
+            case IDLE_CLOSED -> "closed: idle, keys erased";
+            case ENDPOINT_CHANGED -> "moved: now reached at this address";
+        };
+        return "session with " + e.peer() + " at " + where + " " + what;
+    }
+
     private final class LoopOutbox implements Outbox {
         @Override
         public void transmit(InetSocketAddress to, ByteBuffer datagram) {
@@ -272,7 +287,7 @@ public final class Node implements AutoCloseable {
 
         @Override
         public void event(SessionEvent event) {
-            LOG.log(System.Logger.Level.INFO, "{0} {1} at {2}", event.kind(), event.peer(), event.endpoint());
+            LOG.log(System.Logger.Level.INFO, describe(event));
             for (Consumer<SessionEvent> l : listeners) {
                 l.accept(event);
             }

@@ -180,4 +180,32 @@ class DeviceHandshakeTest {
         assertThat(b.device.counters().drops(Drop.PEER_LIMIT)).isEqualTo(1);
         assertThat(b.delivered).hasSize(1);
     }
+
+    @Test
+    void aConfiguredLowOrderKeyIsReportedUnreachableAtOnceWithoutThrowing() {
+        SimNetwork net = new SimNetwork(new FaultInjector(9));
+        Host a = net.host(1, identity(1), DeviceConfig.DEFAULTS, 1);
+        // u = 0 is a point of small order: no DH with it can be trusted.
+        dev.overlay.identity.NodeId lowOrder = dev.overlay.identity.NodeId.of(new byte[32]);
+        a.device.addPeer(lowOrder, new java.net.InetSocketAddress("192.0.2.9", 51820));
+
+        assertThat(a.send(lowOrder, bytes("x"))).isEqualTo(Device.SendResult.STAGED);
+
+        assertThat(a.eventCount(SessionEvent.Kind.UNREACHABLE)).isEqualTo(1);
+        assertThat(a.sent).isEmpty();
+        assertThat(a.device.counters().drops(Drop.UNREACHABLE)).isEqualTo(1);
+    }
+
+    @Test
+    void sessionTimersRejectNonsenseValuesNamingTheTimer() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> SessionTimers.DEFAULTS.with("keepalive", Duration.ZERO))
+                .hasMessageContaining("keepalive").hasMessageContaining("positive");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> SessionTimers.DEFAULTS.with("reject-after", Duration.ofSeconds(60)))
+                .hasMessageContaining("reject-after").hasMessageContaining("rekey-after");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> SessionTimers.DEFAULTS.with("soon", Duration.ofSeconds(1)))
+                .hasMessageContaining("unknown timer 'soon'");
+    }
 }
