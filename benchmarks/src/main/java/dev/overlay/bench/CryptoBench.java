@@ -41,6 +41,7 @@ public class CryptoBench {
     private byte[] initiatorStatic;
     private byte[] responderStatic;
     private byte[] responderPublic;
+    private byte[] initiatorPublic;
     private final byte[] msg1 = new byte[NoiseIK.message1Length(0)];
     private final byte[] msg2 = new byte[NoiseIK.message2Length(0)];
     private final byte[] empty = new byte[0];
@@ -64,6 +65,7 @@ public class CryptoBench {
         initiatorStatic = X25519.generatePrivateKey(random);
         responderStatic = X25519.generatePrivateKey(random);
         responderPublic = X25519.publicKey(responderStatic);
+        initiatorPublic = X25519.publicKey(initiatorStatic);
     }
 
     /** Seals 1400 bytes in place; the counter advances per op as it would per packet. */
@@ -95,8 +97,8 @@ public class CryptoBench {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public SessionKeys fullHandshake() throws NoiseException {
-        NoiseIK initiator = NoiseIK.initiator(initiatorStatic, responderPublic, PROLOGUE, random);
-        NoiseIK responder = NoiseIK.responder(responderStatic, PROLOGUE, random);
+        NoiseIK initiator = NoiseIK.initiator(initiatorStatic, initiatorPublic, responderPublic, PROLOGUE, random);
+        NoiseIK responder = NoiseIK.responder(responderStatic, responderPublic, PROLOGUE, random);
         initiator.writeMessage(empty, 0, 0, msg1, 0);
         responder.readMessage(msg1, 0, msg1.length, empty, 0);
         responder.writeMessage(empty, 0, 0, msg2, 0);

@@ -73,11 +73,18 @@ public final class NoiseIK {
     private byte[] handshakeHash;
     private State state;
 
-    private NoiseIK(boolean initiator, byte[] localStaticPrivate, byte[] prologue, SecureRandom random) {
+    private NoiseIK(boolean initiator, byte[] localStaticPrivate, byte[] localStaticPublic,
+                    byte[] prologue, SecureRandom random) {
         Objects.requireNonNull(prologue, "prologue (use an empty array for none)");
         this.initiator = initiator;
         this.random = Objects.requireNonNull(random, "random");
-        this.sPublic = X25519.publicKey(localStaticPrivate); // also checks the length
+        if (localStaticPublic == null) {
+            this.sPublic = X25519.publicKey(localStaticPrivate); // also checks the length
+        } else if (localStaticPublic.length != DHLEN || localStaticPrivate.length != DHLEN) {
+            throw new IllegalArgumentException("static keys must be " + DHLEN + " bytes");
+        } else {
+            this.sPublic = localStaticPublic.clone();
+        }
         this.s = localStaticPrivate.clone();
         // Noise 5.3 Initialize: "Calls InitializeSymmetric(protocol_name). Calls MixHash(prologue)."
         this.symmetric = new SymmetricState(NoiseConstants.PROTOCOL_NAME);
@@ -95,10 +102,20 @@ public final class NoiseIK {
      */
     public static NoiseIK initiator(
             byte[] localStaticPrivate, byte[] remoteStaticPublic, byte[] prologue, SecureRandom random) {
+        return initiator(localStaticPrivate, null, remoteStaticPublic, prologue, random);
+    }
+
+    /**
+     * As {@link #initiator(byte[], byte[], byte[], SecureRandom)}, with our static public key given
+     * so it is not recomputed (one X25519 scalar multiplication of six per handshake side). The
+     * caller vouches that it belongs to {@code localStaticPrivate}; null computes it.
+     */
+    public static NoiseIK initiator(byte[] localStaticPrivate, byte[] localStaticPublic,
+            byte[] remoteStaticPublic, byte[] prologue, SecureRandom random) {
         if (remoteStaticPublic == null || remoteStaticPublic.length != DHLEN) {
             throw new IllegalArgumentException("remote static public key must be " + DHLEN + " bytes");
         }
-        NoiseIK hs = new NoiseIK(true, localStaticPrivate, prologue, random);
+        NoiseIK hs = new NoiseIK(true, localStaticPrivate, localStaticPublic, prologue, random);
         hs.rs = remoteStaticPublic.clone();
         // Noise 5.3: "Calls MixHash() once for each public key listed in the pre-messages";
         // IK's pre-message "<- s" is the responder's static key.
@@ -114,7 +131,13 @@ public final class NoiseIK {
      * @param prologue data both sides must agree on (Noise 6); may be empty, not null
      */
     public static NoiseIK responder(byte[] localStaticPrivate, byte[] prologue, SecureRandom random) {
-        NoiseIK hs = new NoiseIK(false, localStaticPrivate, prologue, random);
+        return responder(localStaticPrivate, null, prologue, random);
+    }
+
+    /** As {@link #responder(byte[], byte[], SecureRandom)}, with our static public key given (see initiator). */
+    public static NoiseIK responder(byte[] localStaticPrivate, byte[] localStaticPublic,
+                                    byte[] prologue, SecureRandom random) {
+        NoiseIK hs = new NoiseIK(false, localStaticPrivate, localStaticPublic, prologue, random);
         // Noise 5.3 pre-message "<- s": the responder hashes its own static public key.
         hs.symmetric.mixHash(hs.sPublic, 0, DHLEN);
         return hs;

@@ -28,6 +28,7 @@ final class HandshakeFlow {
     static final long MIN_INITIATION_INTERVAL_NANOS = 20_000_000L;
 
     private final byte[] staticPrivate;
+    private final byte[] staticPublic;
     private final Mac1 mac1In;
     private final SecureRandom random;
     private final long epochOffsetNanos;
@@ -36,6 +37,7 @@ final class HandshakeFlow {
 
     HandshakeFlow(Identity identity, SecureRandom random, long epochOffsetNanos) {
         this.staticPrivate = identity.privateKey();
+        this.staticPublic = identity.publicKey();
         this.mac1In = new Mac1(identity.id().key());
         this.random = random;
         this.epochOffsetNanos = epochOffsetNanos;
@@ -43,7 +45,7 @@ final class HandshakeFlow {
 
     /** Writes an initiation to {@code peer} into {@code out}; returns the pending handshake. */
     NoiseIK writeInitiation(Peer peer, int senderIndex, long now, ByteBuffer out) {
-        NoiseIK noise = NoiseIK.initiator(staticPrivate, peer.id.key(), Constants.PROLOGUE, random);
+        NoiseIK noise = NoiseIK.initiator(staticPrivate, staticPublic, peer.id.key(), Constants.PROLOGUE, random);
         Tai64n.write(epochOffsetNanos + now, payload, 0);
         noise.writeMessage(payload, 0, Initiation.PAYLOAD_LENGTH, message, 0);
         out.clear();
@@ -65,7 +67,7 @@ final class HandshakeFlow {
 
     /** Decrypts an initiation (mac1 already checked); throws on any authentication failure. */
     ReadInitiation readInitiation(ByteBuffer in) throws NoiseException {
-        NoiseIK noise = NoiseIK.responder(staticPrivate, Constants.PROLOGUE, random);
+        NoiseIK noise = NoiseIK.responder(staticPrivate, staticPublic, Constants.PROLOGUE, random);
         in.get(Initiation.NOISE, message, 0, Initiation.NOISE_LENGTH);
         int n = noise.readMessage(message, 0, Initiation.NOISE_LENGTH, payload, 0);
         if (n != Initiation.PAYLOAD_LENGTH) {
