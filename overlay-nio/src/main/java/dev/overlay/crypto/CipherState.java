@@ -41,6 +41,19 @@ final class CipherState {
         n = 0;
     }
 
+    /** A copy of k and n, to undo a failed decryption (see {@link NoiseIK#readMessage}). */
+    record Snapshot(byte[] k, long n) {}
+
+    Snapshot snapshot() {
+        return new Snapshot(k == null ? null : k.clone(), n);
+    }
+
+    void restore(Snapshot s) {
+        destroy();
+        k = s.k() == null ? null : s.k().clone();
+        n = s.n();
+    }
+
     /** Noise 5.1: HasKey(). */
     boolean hasKey() {
         return k != null;

@@ -223,6 +223,9 @@ public final class NoiseIK {
         if (payloadLen >= 0) {
             Objects.checkFromIndexSize(payloadOff, payloadLen, payloadOut.length);
         }
+        // The initiator's pending state survives a response that fails to authenticate: anyone who
+        // saw the initiation can forge a response, and it must cost no more than a dropped packet.
+        SymmetricState.Snapshot before = initiator ? symmetric.snapshot() : null;
         try {
             if (payloadLen < 0 || len > MAX_MESSAGE_LENGTH) {
                 throw new NoiseException("handshake message of " + len + " bytes; expected "
@@ -231,7 +234,16 @@ public final class NoiseIK {
             return initiator
                     ? readMessage2(msg, off, len, payloadOut, payloadOff)
                     : readMessage1(msg, off, len, payloadOut, payloadOff);
-        } catch (NoiseException | RuntimeException ex) {
+        } catch (NoiseException ex) {
+            if (before != null) {
+                symmetric.restore(before);
+                re = null;
+                state = State.INITIATOR_READ_2;
+            } else {
+                fail();
+            }
+            throw ex;
+        } catch (RuntimeException ex) {
             fail();
             throw ex;
         }

@@ -47,6 +47,20 @@ final class SymmetricState {
         // The CipherState starts with k empty: nothing to do.
     }
 
+    /** The whole state (ck, h, k, n), to undo a message that failed to authenticate. */
+    record Snapshot(byte[] ck, byte[] h, CipherState.Snapshot cipher) {}
+
+    Snapshot snapshot() {
+        return new Snapshot(ck.clone(), h.clone(), cipherState.snapshot());
+    }
+
+    void restore(Snapshot s) {
+        System.arraycopy(s.ck(), 0, ck, 0, HASHLEN);
+        System.arraycopy(s.h(), 0, h, 0, HASHLEN);
+        cipherState.restore(s.cipher());
+        java.util.Arrays.fill(s.ck(), (byte) 0);
+    }
+
     /** Noise 5.2: MixHash(data): sets h = HASH(h || data). */
     void mixHash(byte[] data, int off, int len) {
         hashInto(data, off, len, h);

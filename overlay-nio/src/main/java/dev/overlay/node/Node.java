@@ -45,7 +45,7 @@ public final class Node implements AutoCloseable {
     private final UdpSocket udp;
     private final Selector selector;
     private final InetSocketAddress localAddress;
-    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Queue<Command> commands = new ConcurrentLinkedQueue<>();
     private final List<Consumer<SessionEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Map<Integer, PendingPing> pings = new HashMap<>();
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Device.MAX_DATAGRAM + 64);
@@ -53,9 +53,13 @@ public final class Node implements AutoCloseable {
     private final LoopOutbox outbox = new LoopOutbox();
     private final Thread loop;
     private volatile boolean running = true;
+    private volatile boolean closed;
     private long unhandledPayloads;
 
-    private record PendingPing(CompletableFuture<PingResult> future, long sentAt) {}
+    private record PendingPing(NodeId target, CompletableFuture<PingResult> future, long sentAt) {}
+
+    /** Work posted to the loop; {@code owner} is failed if the loop ends before running it. */
+    private record Command(Runnable work, CompletableFuture<?> owner) {}
 
     private Node(NodeConfig config) throws IOException {
         long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
@@ -116,7 +120,7 @@ public final class Node implements AutoCloseable {
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
-        });
+        }, result);
         return result;
     }
 
@@ -127,18 +131,36 @@ public final class Node implements AutoCloseable {
 
     /**
      * Sends ping {@code seq} to {@code to} (handshaking first if needed). The future completes
-     * with the reply; it never completes on its own, so callers bound it with {@code orTimeout}.
+     * with the reply from {@code to}; it never completes on its own, so callers bound it with a
+     * timeout (abandoned pings are forgotten when their future completes or is cancelled).
+     * Futures complete on the event loop: callbacks attached to them must not block.
      */
     public CompletableFuture<PingResult> ping(NodeId to, int seq) {
         CompletableFuture<PingResult> f = new CompletableFuture<>();
-        post(() -> sendPing(to, seq, f));
-        f.whenComplete((r, e) -> post(() -> pings.remove(seq)));
+        post(() -> sendPing(to, seq, f), f);
+        f.whenComplete((r, e) -> {
+            if (running) {
+                commands.add(new Command(() -> forgetPing(seq, f), null));
+                selector.wakeup();
+            }
+        });
         return f;
+    }
+
+    private void forgetPing(int seq, CompletableFuture<PingResult> f) {
+        PendingPing p = pings.get(seq);
+        if (p != null && p.future == f) {
+            pings.remove(seq);
+        }
     }
 
     private void sendPing(NodeId to, int seq, CompletableFuture<PingResult> f) {
         long now = System.nanoTime();
-        pings.put(seq, new PendingPing(f, now));
+        if (pings.containsKey(seq)) {
+            f.completeExceptionally(new IllegalArgumentException("ping seq " + seq + " is already in flight"));
+            return;
+        }
+        pings.put(seq, new PendingPing(to, f, now));
         controlBuffer.clear();
         Control.writePing(controlBuffer, Control.PING, seq, now);
         controlBuffer.flip();
@@ -149,11 +171,11 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    private void post(Runnable command) {
+    private void post(Runnable command, CompletableFuture<?> owner) {
         if (!running) {
             throw new IllegalStateException("node " + id() + " is closed");
         }
-        commands.add(command);
+        commands.add(new Command(command, owner));
         selector.wakeup();
     }
 
@@ -174,7 +196,7 @@ public final class Node implements AutoCloseable {
             }
         } finally {
             running = false;
-            failPendingPings();
+            failPending();
         }
     }
 
@@ -196,9 +218,9 @@ public final class Node implements AutoCloseable {
     }
 
     private void runCommands() {
-        Runnable r;
-        while ((r = commands.poll()) != null) {
-            r.run();
+        Command c;
+        while ((c = commands.poll()) != null) {
+            c.work().run();
         }
     }
 
@@ -228,27 +250,37 @@ public final class Node implements AutoCloseable {
             device.send(now, from, controlBuffer, outbox);
             return;
         }
-        PendingPing p = pings.remove(seq);
-        if (p != null && p.sentAt == origin) {
+        PendingPing p = pings.get(seq);
+        if (p != null && p.sentAt == origin && p.target.equals(from)) {
+            pings.remove(seq);
             PeerStatus s = device.peerStatus(from);
             p.future.complete(new PingResult(seq, Duration.ofNanos(now - origin), "direct",
                     s == null ? null : s.endpoint()));
         }
     }
 
-    private void failPendingPings() {
+    /** The loop has ended: every future still waiting on it fails instead of hanging. */
+    private void failPending() {
+        IllegalStateException gone = new IllegalStateException("node " + id() + " is closed");
         for (PendingPing p : pings.values()) {
-            p.future.completeExceptionally(new IllegalStateException("node closed"));
+            p.future.completeExceptionally(gone);
         }
         pings.clear();
+        Command c;
+        while ((c = commands.poll()) != null) {
+            if (c.owner() != null) {
+                c.owner().completeExceptionally(gone);
+            }
+        }
     }
 
     /** Stops the event loop and closes the socket; waits up to 5 s for the loop to finish. */
     @Override
     public void close() throws IOException {
-        if (!running) {
+        if (closed) {
             return;
         }
+        closed = true;
         running = false;
         selector.wakeup();
         try {
@@ -289,7 +321,11 @@ public final class Node implements AutoCloseable {
         public void event(SessionEvent event) {
             LOG.log(System.Logger.Level.INFO, describe(event));
             for (Consumer<SessionEvent> l : listeners) {
-                l.accept(event);
+                try {
+                    l.accept(event);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "session listener " + l + " threw; ignored", e);
+                }
             }
         }
     }

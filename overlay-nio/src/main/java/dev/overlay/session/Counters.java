@@ -15,6 +15,7 @@ public final class Counters {
     long bytesOut;
     long handshakesCompleted;
     long keepalivesSent;
+    long unconfirmedEvicted;
 
     void drop(Drop reason) {
         drops[reason.ordinal()]++;
@@ -58,6 +59,11 @@ public final class Counters {
 
     public long keepalivesSent() {
         return keepalivesSent;
+    }
+
+    /** Unconfirmed peers pushed out of their pool by newer initiations. */
+    public long unconfirmedEvicted() {
+        return unconfirmedEvicted;
     }
 
     /** The non-zero drop counters, for status output. */

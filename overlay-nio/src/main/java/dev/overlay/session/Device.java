@@ -13,8 +13,10 @@ import dev.overlay.wire.Transport;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -40,6 +42,14 @@ public final class Device {
     /** Largest payload one transport packet can carry. */
     public static final int MAX_PAYLOAD = MAX_DATAGRAM - Transport.MIN_LENGTH;
 
+    /**
+     * Unconfirmed learned peers held at once; the oldest is evicted for a new one. A real initiator
+     * confirms within one round trip, so this only needs to cover initiations in flight.
+     */
+    static final int MAX_UNCONFIRMED_PEERS = 1024;
+    /** Forgotten peers whose last initiation timestamp is remembered (LRU beyond this). */
+    static final int TIMESTAMP_MEMORY = 4096;
+
     /** What {@link #send} did with a payload. */
     public enum SendResult { SENT, STAGED, NO_ENDPOINT }
 
@@ -49,6 +59,17 @@ public final class Device {
     private final SecureRandom random;
     private final HandshakeFlow handshakes;
     private final Map<NodeId, Peer> peers = new HashMap<>();
+    /** Learned peers not yet confirmed, oldest first; see {@link Peer#confirmed}. */
+    private final ArrayDeque<Peer> unconfirmed = new ArrayDeque<>();
+    /** Last initiation timestamps of forgotten peers, so their old initiations stay replays. */
+    private final LinkedHashMap<NodeId, byte[]> forgottenTimestamps = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<NodeId, byte[]> eldest) {
+            return size() > TIMESTAMP_MEMORY;
+        }
+    };
     private final IndexTable indices = new IndexTable();
     private final Counters counters = new Counters();
     private final ByteBuffer out = ByteBuffer.allocateDirect(MAX_DATAGRAM + 64);
@@ -79,9 +100,21 @@ public final class Device {
         Peer p = peers.get(id);
         if (p == null) {
             peers.put(id, new Peer(id, endpoint, true));
-        } else if (endpoint != null) {
+            return;
+        }
+        if (!p.confirmed) {
+            unconfirmed.remove(p);
+        }
+        p.configured = true;
+        p.confirmed = true;
+        if (endpoint != null) {
             p.endpoint = endpoint;
         }
+    }
+
+    /** Receiver indices in use (sessions and pending handshakes): for leak checks in tests. */
+    int indexedSessions() {
+        return indices.size();
     }
 
     /** A snapshot of what this device knows about {@code id}, or null if it is not a peer. */
@@ -122,7 +155,10 @@ public final class Device {
         Keypair k = p.current;
         if (!usableForSending(k, now)) {
             stage(p, payload);
-            if (!awaitingConfirmation(p, now)) {
+            if (awaitingConfirmation(p, now)) {
+                // If the confirming packet was lost, handshake ourselves once the wait is over.
+                timers.awaitingConfirmation(p, p.next.createdAt + timers.config().rekeyTimeout().toNanos());
+            } else {
                 initiate(p, now, false, outbox);
             }
             noteDeadline(p);
@@ -175,6 +211,7 @@ public final class Device {
         transmit(p, outbox);
         counters.keepalivesSent++;
         timers.anyAuthenticatedPacketSent(p, now);
+        keepKeyFreshSending(k, now, outbox);
     }
 
     private void transmit(Peer p, Outbox outbox) {
@@ -281,17 +318,20 @@ public final class Device {
             counters.drop(Drop.HANDSHAKE_FAILED);
             return;
         }
-        Peer p = admit(read.initiator(), from);
-        if (p == null) {
-            return;
-        }
-        if (p.hasTimestamp && Tai64n.compare(read.timestamp(), 0, p.lastTimestamp, 0) <= 0) {
+        Peer known = peers.get(read.initiator());
+        byte[] last = known != null ? (known.hasTimestamp ? known.lastTimestamp : null)
+                : forgottenTimestamps.get(read.initiator());
+        if (last != null && Tai64n.compare(read.timestamp(), 0, last, 0) <= 0) {
             counters.drop(Drop.REPLAYED_INITIATION);
             return;
         }
-        if (p.lastInitiationConsumedAt != Peer.NEVER
-                && now - p.lastInitiationConsumedAt < HandshakeFlow.MIN_INITIATION_INTERVAL_NANOS) {
+        if (known != null && known.lastInitiationConsumedAt != Peer.NEVER
+                && now - known.lastInitiationConsumedAt < HandshakeFlow.MIN_INITIATION_INTERVAL_NANOS) {
             counters.drop(Drop.INITIATION_FLOOD);
+            return;
+        }
+        Peer p = admit(read.initiator(), from);
+        if (p == null) {
             return;
         }
         System.arraycopy(read.timestamp(), 0, p.lastTimestamp, 0, Tai64n.LENGTH);
@@ -310,13 +350,39 @@ public final class Device {
             counters.drop(Drop.REFUSED_PEER);
             return null;
         }
-        if (peers.size() >= config.maxPeers()) {
+        if (peers.size() - unconfirmed.size() >= config.maxPeers()) {
             counters.drop(Drop.PEER_LIMIT);
             return null;
         }
+        if (unconfirmed.size() >= MAX_UNCONFIRMED_PEERS) {
+            forget(unconfirmed.peekFirst());
+            counters.unconfirmedEvicted++;
+        }
         p = new Peer(id, from, false);
+        byte[] remembered = forgottenTimestamps.remove(id);
+        if (remembered != null) {
+            System.arraycopy(remembered, 0, p.lastTimestamp, 0, Tai64n.LENGTH);
+            p.hasTimestamp = true;
+        }
         peers.put(id, p);
+        unconfirmed.addLast(p);
         return p;
+    }
+
+    /** Drops a learned peer and everything it holds; its timestamp is remembered. */
+    private void forget(Peer p) {
+        eraseSession(p);
+        if (p.handshake != null) {
+            indices.remove(p.handshake.localIndex);
+            p.handshake = null;
+        }
+        if (p.hasTimestamp) {
+            forgottenTimestamps.put(p.id, p.lastTimestamp.clone());
+        }
+        peers.remove(p.id);
+        if (!p.confirmed) {
+            unconfirmed.remove(p);
+        }
     }
 
     private void respond(Peer p, NoiseIK noise, int initiatorIndex, long now,
@@ -338,7 +404,6 @@ public final class Device {
         timers.anyAuthenticatedPacketSent(p, now);
         timers.anyAuthenticatedPacketReceived(p, now);
         noteDeadline(p);
-        outbox.event(new SessionEvent(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, p.id, p.endpoint));
     }
 
     private void receiveResponse(long now, InetSocketAddress from, ByteBuffer in, int len, Outbox outbox) {
@@ -358,10 +423,9 @@ public final class Device {
         try {
             handshakes.readResponse(h, in);
         } catch (NoiseException e) {
-            // The attempt is dead; the retransmit timer starts a fresh one.
+            // Anyone who saw the initiation can forge a response with a valid mac1; the Noise state
+            // was left as it was, so the genuine response still completes the handshake.
             counters.drop(Drop.HANDSHAKE_FAILED);
-            indices.remove(h.localIndex);
-            p.handshake = null;
             return;
         }
         SessionKeys keys = h.noise.split();
@@ -380,6 +444,7 @@ public final class Device {
             p.previous = p.current;
         }
         p.current = k;
+        markConfirmed(p);
         updateEndpoint(p, from, outbox);
         counters.handshakesCompleted++;
         timers.handshakeComplete(p);
@@ -424,7 +489,13 @@ public final class Device {
         }
         Peer p = k.peer;
         if (k == p.next) {
+            if (!p.confirmed && peers.size() - unconfirmed.size() >= config.maxPeers()) {
+                forget(p); // the peer table filled up while this one was confirming
+                counters.drop(Drop.PEER_LIMIT);
+                return;
+            }
             confirmNext(p);
+            outbox.event(new SessionEvent(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, p.id, from));
         }
         updateEndpoint(p, from, outbox);
         timers.anyAuthenticatedPacketReceived(p, now);
@@ -448,7 +519,20 @@ public final class Device {
         p.previous = p.current;
         p.current = p.next;
         p.next = null;
+        markConfirmed(p);
+        // A crossing initiation of ours is moot now: one handshake slot per peer, as WireGuard.
+        if (p.handshake != null) {
+            indices.remove(p.handshake.localIndex);
+            p.handshake = null;
+        }
         timers.handshakeComplete(p);
+    }
+
+    private void markConfirmed(Peer p) {
+        if (!p.confirmed) {
+            p.confirmed = true;
+            unconfirmed.remove(p);
+        }
     }
 
     // WireGuard: an initiator whose keys are close to reject-after rekeys on receive too, so a
@@ -489,7 +573,7 @@ public final class Device {
         }
         if (forget != null) {
             for (Peer p : forget) {
-                peers.remove(p.id);
+                forget(p);
             }
         }
     }
@@ -499,6 +583,9 @@ public final class Device {
         SessionTimers t = timers.config();
         if (p.retransmitHandshakeAt <= now) {
             retransmitOrGiveUp(p, now, outbox);
+        }
+        if (!p.confirmed && p.next != null && now >= p.unconfirmedExpiry(t)) {
+            return true; // learned, never confirmed: forget it
         }
         boolean hadSession = p.hasSession();
         if (hadSession && p.lastReceivedAt != Peer.NEVER
@@ -517,7 +604,11 @@ public final class Device {
             p.newHandshakeAt = Peer.OFF;
             initiate(p, now, false, outbox); // sent data, heard nothing back: re-handshake
         }
-        if (p.sendKeepaliveAt <= now || p.persistentKeepaliveAt <= now) {
+        if (p.persistentKeepaliveAt <= now && !usableForSending(p.current, now)) {
+            // WireGuard: a persistent keepalive with no usable keys starts a handshake instead.
+            p.persistentKeepaliveAt = now + t.persistentKeepalive().toNanos();
+            initiate(p, now, false, outbox);
+        } else if (p.sendKeepaliveAt <= now || p.persistentKeepaliveAt <= now) {
             p.sendKeepaliveAt = Peer.OFF;
             p.persistentKeepaliveAt = Peer.OFF;
             sendKeepalive(p, now, outbox);

@@ -20,7 +20,13 @@ final class Peer {
 
     final NodeId id;
     /** Added by configuration (kept when idle) rather than learned from an initiation. */
-    final boolean configured;
+    boolean configured;
+    /**
+     * False for a peer learned from an initiation until its first transport packet proves it holds
+     * the keys: until then it lives in a small evicting pool, so initiations from throwaway keys
+     * (or replays) cannot crowd out real peers.
+     */
+    boolean confirmed;
     InetSocketAddress endpoint;
 
     Keypair current;
@@ -47,6 +53,7 @@ final class Peer {
         this.id = id;
         this.endpoint = endpoint;
         this.configured = configured;
+        this.confirmed = configured;
     }
 
     /** mac1 for messages we send to this peer (keyed with its static key). */
@@ -72,9 +79,17 @@ final class Peer {
         if (hasSession() && lastReceivedAt != NEVER) {
             d = Math.min(d, lastReceivedAt + t.idleTimeout().toNanos());
         }
+        if (!confirmed && next != null) {
+            d = Math.min(d, unconfirmedExpiry(t));
+        }
         d = Math.min(d, expiry(previous, t));
         d = Math.min(d, expiry(current, t));
         return Math.min(d, expiry(next, t));
+    }
+
+    /** An unconfirmed peer whose keys were not used within three rekey-timeouts is forgotten. */
+    long unconfirmedExpiry(SessionTimers t) {
+        return next.createdAt + 3 * t.rekeyTimeout().toNanos();
     }
 
     private static long expiry(Keypair k, SessionTimers t) {

@@ -74,12 +74,19 @@ final class Timers {
         p.persistentKeepaliveAt = interval == 0 ? Peer.OFF : now + interval;
     }
 
-    /** Call when the peer's keys are erased (idle or unreachable): nothing left to time. */
+    /**
+     * Call when the peer's keys are erased (idle or expired). A persistent keepalive stays armed: it
+     * exists to hold a NAT mapping open, so it re-handshakes when it finds no keys.
+     */
     void sessionErased(Peer p) {
         p.sendKeepaliveAt = Peer.OFF;
         p.newHandshakeAt = Peer.OFF;
-        p.persistentKeepaliveAt = Peer.OFF;
         p.lastReceivedAt = Peer.NEVER;
+    }
+
+    /** Call when staging data behind a responder keypair that awaits confirmation. */
+    void awaitingConfirmation(Peer p, long confirmBy) {
+        p.newHandshakeAt = Math.min(p.newHandshakeAt, confirmBy);
     }
 
     long jitter() {

@@ -71,4 +71,40 @@ class NodeTest {
         assertThatThrownBy(() -> n.ping(a.id(), 1)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
     }
+
+    @Test
+    void aListenerThatThrowsDoesNotStopTheNodeAndCloseFreesThePort() throws Exception {
+        Identity a = Identity.generate(new SecureRandom());
+        Identity b = Identity.generate(new SecureRandom());
+        Node server = Node.start(NodeConfig.of(a, ANY_LOOPBACK, List.of()));
+        server.addListener(e -> {
+            throw new IllegalStateException("buggy listener");
+        });
+        InetSocketAddress addr = server.localAddress();
+        try (Node client = Node.start(NodeConfig.of(b, ANY_LOOPBACK, List.of(new PeerSpec(a.id(), addr))))) {
+            client.ping(a.id(), 1).get(10, TimeUnit.SECONDS);
+            // The server's loop survived the listener: it still answers.
+            assertThat(client.ping(a.id(), 2).get(10, TimeUnit.SECONDS).seq()).isEqualTo(2);
+            assertThat(server.peerStatus(b.id()).get(5, TimeUnit.SECONDS).established()).isTrue();
+        }
+        server.close();
+        try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open()) {
+            ch.bind(addr); // throws if close() leaked the socket
+        }
+    }
+
+    @Test
+    void aReusedPingSequenceNumberIsRejectedWhileTheFirstIsInFlight() throws Exception {
+        Identity a = Identity.generate(new SecureRandom());
+        Identity silent = Identity.generate(new SecureRandom());
+        try (java.nio.channels.DatagramChannel nobody = java.nio.channels.DatagramChannel.open()) {
+            nobody.bind(ANY_LOOPBACK);
+            InetSocketAddress nowhere = (InetSocketAddress) nobody.getLocalAddress();
+            try (Node n = Node.start(NodeConfig.of(a, ANY_LOOPBACK, List.of(new PeerSpec(silent.id(), nowhere))))) {
+                n.ping(silent.id(), 7);
+                assertThatThrownBy(() -> n.ping(silent.id(), 7).get(5, TimeUnit.SECONDS))
+                        .hasMessageContaining("already in flight");
+            }
+        }
+    }
 }
