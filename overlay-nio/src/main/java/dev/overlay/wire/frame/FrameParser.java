@@ -34,6 +34,10 @@ public final class FrameParser {
             if (marker != (FrameWriter.PACKET_MARKER & 0xff)) {
                 throw FrameException.stackless("packet: marker 0x" + Integer.toHexString(marker) + " is not 0x10");
             }
+            lastEpoch = in.fixed64("packet", "epoch");
+            if (lastEpoch < 0) {
+                throw FrameException.stackless("packet: epoch has its top bit set");
+            }
             long number = in.varint("packet", "packet number");
             // RFC 9000 (12.4): "An endpoint MUST treat receipt of a packet containing no frames as
             // a connection error of type PROTOCOL_VIOLATION."
@@ -51,6 +55,26 @@ public final class FrameParser {
         } finally {
             in.clear();
         }
+    }
+
+    private long lastEpoch;
+
+    /** The sender's connection epoch from the last packet parsed. */
+    public long lastEpoch() {
+        return lastEpoch;
+    }
+
+    /**
+     * The epoch of the packet at {@code packet}'s position without parsing it, or -1 when the
+     * packet is too short, lacks the marker, or has an epoch with its top bit set.
+     */
+    public static long peekEpoch(ByteBuffer packet) {
+        int p = packet.position();
+        if (packet.limit() - p < 1 + Long.BYTES || packet.get(p) != FrameWriter.PACKET_MARKER) {
+            return -1;
+        }
+        long epoch = packet.getLong(p + 1);
+        return epoch < 0 ? -1 : epoch;
     }
 
     /** Whether the last packet {@link #parse} returned holds an ack-eliciting frame (false after a throw). */

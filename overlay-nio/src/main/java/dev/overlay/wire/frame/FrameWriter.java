@@ -21,13 +21,20 @@ public final class FrameWriter {
     private FrameWriter() {}
 
     public static int packetHeaderLength(long packetNumber) {
-        return 1 + Varint.length(packetNumber);
+        return 1 + Long.BYTES + Varint.length(packetNumber);
     }
 
-    /** The marker and the packet number; at least one frame must follow. */
-    public static void writePacketHeader(ByteBuffer b, long packetNumber) {
+    /**
+     * The marker, the sender's connection epoch (8 bytes, top bit zero) and the packet number; at
+     * least one frame must follow.
+     */
+    public static void writePacketHeader(ByteBuffer b, long epoch, long packetNumber) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must not be negative, got " + epoch);
+        }
         ensure(b, packetHeaderLength(packetNumber));
         b.put(PACKET_MARKER);
+        b.putLong(epoch);
         Varint.write(b, packetNumber);
     }
 

@@ -50,6 +50,16 @@ final class PacketReader {
         return buf.get(pos++) & 0xff;
     }
 
+    /** A fixed 8-byte big-endian value. */
+    long fixed64(String frame, String field) throws FrameException {
+        if (end - pos < 8) {
+            throw FrameException.truncated(frame, field);
+        }
+        long v = buf.getLong(pos);
+        pos += 8;
+        return v;
+    }
+
     long varint(String frame, String field) throws FrameException {
         if (pos >= end) {
             throw FrameException.truncated(frame, field);

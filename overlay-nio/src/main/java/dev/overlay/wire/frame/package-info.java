@@ -7,6 +7,9 @@
  * <pre>
  *   byte 0   0x10, the stream-layer marker ({@link dev.overlay.wire.frame.FrameWriter#PACKET_MARKER});
  *            payload kinds 0x01/0x02 are the PING/PONG of {@link dev.overlay.wire.Control}
+ *   u64      the sender's connection epoch (top bit zero): a new value when a node starts a new
+ *            connection to a peer (after a restart), so the receiver can tell a restarted peer
+ *            from a late packet of the old connection
  *   varint   packet number, 0 .. 2^62-1, strictly increasing per connection and direction, never reused
  *   frames   one or more frames, up to the end of the payload
  * </pre>

@@ -138,7 +138,7 @@ class AckFrameTest {
     @Test
     void anAckWithMoreThan256RangesIsRejectedBeforeReadingThem() {
         ByteBuffer b = ByteBuffer.allocate(2000);
-        b.put((byte) 0x10).put((byte) 1).put((byte) FrameType.ACK);
+        b.put((byte) 0x10).putLong(0).put((byte) 1).put((byte) FrameType.ACK);
         Varint.write(b, 100_000);
         Varint.write(b, 0);
         Varint.write(b, 256); // 256 more ranges after the first: 257 in all

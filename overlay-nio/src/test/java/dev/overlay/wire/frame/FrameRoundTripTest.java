@@ -25,7 +25,7 @@ class FrameRoundTripTest {
     void thePacketNumberIsReturnedAndTheHeaderIsMarkerThenVarint() throws FrameException {
         ByteBuffer p = build(494878333L, FrameWriter::writePing);
         assertThat(hexOf(p)).isEqualTo("109d7f3e7d01");
-        assertThat(FrameWriter.packetHeaderLength(494878333L)).isEqualTo(5);
+        assertThat(FrameWriter.packetHeaderLength(494878333L)).isEqualTo(13);
         FrameParser parser = new FrameParser();
         assertThat(parser.parse(p, new FrameVisitor() {})).isEqualTo(494878333L);
         assertThat(parser.parse(build(BIG, FrameWriter::writePing), new FrameVisitor() {})).isEqualTo(BIG);
@@ -84,7 +84,7 @@ class FrameRoundTripTest {
     void aStreamFrameWithOffsetLengthAndFinRoundTrips() throws FrameException {
         ByteBuffer p = build(3, b -> FrameWriter.writeStream(b, 8, 70000, true, data("hello"), 0, 5, true));
         assertThat(parse(p)).containsExactly("STREAM 8 off=70000 fin data=68656c6c6f");
-        assertThat(p.get(2)).as("type byte: OFF|LEN|FIN").isEqualTo((byte) 0x0f);
+        assertThat(p.get(10)).as("type byte: OFF|LEN|FIN").isEqualTo((byte) 0x0f);
         assertThat(written(b -> FrameWriter.writeStream(b, 8, 70000, true, data("hello"), 0, 5, true)))
                 .isEqualTo(FrameWriter.streamOverhead(8, 70000, 5, true) + 5);
     }
@@ -216,7 +216,7 @@ class FrameRoundTripTest {
         FrameParser parser = new FrameParser();
         RecordingVisitor v = new RecordingVisitor(p);
         parser.parse(p, v);
-        assertThat(v.frames).containsExactly("PMTU_PROBE", "PADDING " + (size - 3));
+        assertThat(v.frames).containsExactly("PMTU_PROBE", "PADDING " + (size - 11));
         assertThat(parser.lastPacketAckEliciting()).isTrue();
         assertThat(written(FrameWriter::writePmtuProbe)).isEqualTo(FrameWriter.pmtuProbeLength());
     }
@@ -264,7 +264,7 @@ class FrameRoundTripTest {
             }
         });
         assertThat(pn).isEqualTo(9);
-        assertThat(seen).containsExactly(10 + 4, 7);
+        assertThat(seen).containsExactly(10 + 12, 7);
         assertThat(outer.position()).as("position untouched").isEqualTo(10);
         assertThat(outer.limit()).as("limit untouched").isEqualTo(10 + inner.remaining());
         assertThat(RecordingVisitor.hex(outer, seen[0], seen[1])).isEqualTo(Packets.hexOf(data("payload")));

@@ -16,7 +16,7 @@ class FrameWriterTest {
     @Test
     void aWriterWithTooLittleSpaceThrowsBufferOverflowAndWritesNothing() {
         List<Consumer<ByteBuffer>> writers = List.of(
-                b -> FrameWriter.writePacketHeader(b, Varint.MAX),
+                b -> FrameWriter.writePacketHeader(b, 0, Varint.MAX),
                 b -> FrameWriter.writePadding(b, 9),
                 b -> FrameWriter.writeAck(b, new long[] {Varint.MAX, 0}, 1, 0),
                 b -> FrameWriter.writeResetStream(b, Varint.MAX, 1, 1),
@@ -50,8 +50,8 @@ class FrameWriterTest {
     @Test
     void valuesTheFormatCannotCarryAreRejectedWithIllegalArgument() {
         ByteBuffer b = ByteBuffer.allocate(200);
-        assertThatThrownBy(() -> FrameWriter.writePacketHeader(b, -1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> FrameWriter.writePacketHeader(b, Varint.MAX + 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameWriter.writePacketHeader(b, 0, -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameWriter.writePacketHeader(b, 0, Varint.MAX + 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameWriter.writePadding(b, -1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameWriter.writeOpen(b, 1, 65536)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameWriter.writeOpen(b, 1, -1)).isInstanceOf(IllegalArgumentException.class);

@@ -43,7 +43,7 @@ class HotPathAllocationTest {
 
     private static void writePacket(ByteBuffer b, long pn) {
         b.clear();
-        FrameWriter.writePacketHeader(b, pn);
+        FrameWriter.writePacketHeader(b, 0, pn);
         FrameWriter.writeAck(b, RANGES, 4, 1234);
         FrameWriter.writeMaxStreamData(b, 4, 1L << 33);
         FrameWriter.writeStream(b, 4, pn * 1000, false, DATA, 0, 1000, true);

@@ -137,7 +137,7 @@ class MalformedPacketTest {
 
         Sample() {
             ByteBuffer b = ByteBuffer.allocate(2048);
-            FrameWriter.writePacketHeader(b, 300_000);
+            FrameWriter.writePacketHeader(b, 0, 300_000);
             headerEnd = b.position();
             FrameWriter.writeAck(b, new long[] {299_990, 299_900, 299_000, 298_000, 20, 0}, 3, 1234);
             frameEnds.add(b.position());

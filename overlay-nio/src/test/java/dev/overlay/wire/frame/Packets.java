@@ -12,14 +12,22 @@ final class Packets {
     /** A flipped buffer holding the header for {@code packetNumber} and whatever {@code frames} writes. */
     static ByteBuffer build(long packetNumber, Consumer<ByteBuffer> frames) {
         ByteBuffer b = ByteBuffer.allocate(16384);
-        FrameWriter.writePacketHeader(b, packetNumber);
+        FrameWriter.writePacketHeader(b, 0, packetNumber);
         frames.accept(b);
         b.flip();
         return b;
     }
 
+    /** The 8-byte epoch (zero) that follows the marker; hand-written hex in tests leaves it out. */
+    static final String EPOCH_HEX = "0000000000000000";
+
+    /**
+     * Bytes from hex written as {@code marker, packet number, frames}: the zero epoch is inserted
+     * after a leading {@code 10} marker, so test vectors stay readable.
+     */
     static ByteBuffer bytes(String hex) {
-        return ByteBuffer.wrap(HexFormat.of().parseHex(hex));
+        String full = hex.startsWith("10") ? "10" + EPOCH_HEX + hex.substring(2) : hex;
+        return ByteBuffer.wrap(HexFormat.of().parseHex(full));
     }
 
     static ByteBuffer data(String text) {
@@ -32,9 +40,11 @@ final class Packets {
         return v.frames;
     }
 
+    /** Hex of a packet, with the zero epoch after the marker left out (the inverse of {@link #bytes}). */
     static String hexOf(ByteBuffer flipped) {
         byte[] out = new byte[flipped.remaining()];
         flipped.get(flipped.position(), out);
-        return HexFormat.of().formatHex(out);
+        String hex = HexFormat.of().formatHex(out);
+        return hex.startsWith("10" + EPOCH_HEX) ? "10" + hex.substring(2 + EPOCH_HEX.length()) : hex;
     }
 }

@@ -34,7 +34,7 @@ final class RandomPackets {
     Generated next() {
         ByteBuffer b = ByteBuffer.allocate(4096);
         List<String> frames = new ArrayList<>();
-        FrameWriter.writePacketHeader(b, varint());
+        FrameWriter.writePacketHeader(b, 0, varint());
         int count = 1 + random.nextInt(8);
         for (int i = 0; i < count; i++) {
             boolean last = i == count - 1;
