@@ -69,7 +69,7 @@ final class NodeOptions {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--bind: " + e.getMessage());
         }
-        return new NodeConfig(loadIdentity(), b, peerSpecs(), DeviceConfig.DEFAULTS.withTimers(sessionTimers()));
+        return NodeConfig.of(loadIdentity(), b, peerSpecs()).withDevice(DeviceConfig.DEFAULTS.withTimers(sessionTimers()));
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 5m}: a number and a unit. */

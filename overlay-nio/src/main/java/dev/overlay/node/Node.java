@@ -5,7 +5,14 @@ import dev.overlay.session.Device;
 import dev.overlay.session.Outbox;
 import dev.overlay.session.PeerStatus;
 import dev.overlay.session.SessionEvent;
+import dev.overlay.stream.OverlayStream;
+import dev.overlay.stream.StreamConfig;
+import dev.overlay.stream.StreamLayer;
+import dev.overlay.stream.StreamListener;
 import dev.overlay.wire.Control;
+import dev.overlay.wire.frame.FrameWriter;
+import java.net.ConnectException;
+import java.util.function.Predicate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -42,6 +49,7 @@ public final class Node implements AutoCloseable {
     private static final int RECEIVE_BATCH = 256;
 
     private final Device device;
+    private final StreamLayer streams;
     private final UdpSocket udp;
     private final Selector selector;
     private final InetSocketAddress localAddress;
@@ -64,6 +72,8 @@ public final class Node implements AutoCloseable {
     private Node(NodeConfig config) throws IOException {
         long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         this.device = new Device(config.identity(), config.device(), new SecureRandom(), epochOffset);
+        this.streams = new StreamLayer(device.self(), config.streams(),
+                (now, to, payload) -> device.send(now, to, payload, outbox), this::wakeLoop, epochOffset);
         for (PeerSpec p : config.peers()) {
             device.addPeer(p.id(), p.endpoint());
         }
@@ -109,6 +119,68 @@ public final class Node implements AutoCloseable {
             d.addPeer(peer.id(), peer.endpoint());
             return null;
         });
+    }
+
+    /**
+     * Accepts streams on overlay {@code port} from any key. Nothing listens on the kernel network:
+     * the port exists only inside the overlay.
+     */
+    public StreamListener listen(int port) {
+        return listen(port, key -> true);
+    }
+
+    /** Accepts streams on overlay {@code port} from the keys {@code allow} admits; others are refused. */
+    public StreamListener listen(int port, Predicate<NodeId> allow) {
+        return streams.listen(port, allow);
+    }
+
+    /**
+     * Opens a stream to the listener on {@code peer}'s overlay {@code port} and waits until it is
+     * accepted (one round trip on a live session; a handshake first otherwise).
+     *
+     * @throws dev.overlay.stream.StreamRefusedException when nobody listens there ("connection
+     *     refused") or the listener does not admit this node ("not allowed")
+     * @throws java.net.SocketTimeoutException when no answer came within {@code timeout}
+     * @throws ConnectException when no address is known for {@code peer}
+     */
+    public OverlayStream connect(NodeId peer, int port, Duration timeout) throws IOException {
+        CompletableFuture<OverlayStream> opened = call(d -> {
+            PeerStatus s = d.peerStatus(peer);
+            if (s == null || s.endpoint() == null) {
+                return null;
+            }
+            return streams.open(System.nanoTime(), peer, port);
+        });
+        OverlayStream s;
+        try {
+            s = opened.get(timeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new java.net.SocketTimeoutException("node " + id() + " did not respond");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("connect interrupted");
+        }
+        if (s == null) {
+            throw new ConnectException("no address known for " + peer + "; give it as a peer (KEY@HOST:PORT)");
+        }
+        try {
+            s.awaitOpen(timeout);
+        } catch (IOException e) {
+            s.reset(dev.overlay.stream.StreamError.NO_ERROR);
+            throw e;
+        }
+        return s;
+    }
+
+    /** The stream layer's tuning. */
+    public StreamConfig streamConfig() {
+        return streams.config();
+    }
+
+    private void wakeLoop() {
+        selector.wakeup();
     }
 
     /** Runs {@code f} on the event loop with the core and completes with its result. */
@@ -186,7 +258,11 @@ public final class Node implements AutoCloseable {
                 long now = System.nanoTime();
                 runCommands();
                 receiveBatch(now);
-                device.onTimer(System.nanoTime(), outbox);
+                now = System.nanoTime();
+                streams.serviceQueued(now);
+                device.onTimer(now, outbox);
+                streams.onTimer(now);
+                streams.flush(now);
             }
         } catch (ClosedSelectorException e) {
             // closed under us: shutting down
@@ -196,12 +272,19 @@ public final class Node implements AutoCloseable {
             }
         } finally {
             running = false;
+            try {
+                long now = System.nanoTime();
+                streams.shutdown(now);
+                streams.flush(now);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing streams failed", e);
+            }
             failPending();
         }
     }
 
     private void waitForWork() throws IOException {
-        long deadline = device.nextDeadline();
+        long deadline = Math.min(device.nextDeadline(), streams.nextDeadline(System.nanoTime()));
         if (!commands.isEmpty()) {
             selector.selectNow();
         } else if (deadline == Long.MAX_VALUE) {
@@ -235,6 +318,10 @@ public final class Node implements AutoCloseable {
     }
 
     private void onPayload(NodeId from, ByteBuffer payload) {
+        if (payload.hasRemaining() && payload.get(payload.position()) == FrameWriter.PACKET_MARKER) {
+            streams.onPacket(System.nanoTime(), from, payload);
+            return;
+        }
         if (!Control.isPingOrPong(payload)) {
             unhandledPayloads++;
             return;

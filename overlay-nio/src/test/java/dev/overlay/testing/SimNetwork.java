@@ -6,6 +6,9 @@ import dev.overlay.session.Device;
 import dev.overlay.session.DeviceConfig;
 import dev.overlay.session.Outbox;
 import dev.overlay.session.SessionEvent;
+import dev.overlay.stream.StreamConfig;
+import dev.overlay.stream.StreamLayer;
+import dev.overlay.wire.frame.FrameWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -42,8 +45,15 @@ public final class SimNetwork {
 
     /** Adds a device for {@code identity} listening at 192.0.2.{hostNumber}:51820. */
     public Host host(int hostNumber, Identity identity, DeviceConfig config, long seed) {
+        return host(hostNumber, identity, config, StreamConfig.DEFAULTS, seed);
+    }
+
+    /** As {@link #host(int, Identity, DeviceConfig, long)}, with a stream layer tuned by {@code streams}. */
+    public Host host(int hostNumber, Identity identity, DeviceConfig config, StreamConfig streams, long seed) {
         InetSocketAddress addr = new InetSocketAddress("192.0.2." + hostNumber, 51820);
-        Host h = new Host(addr, new Device(identity, config, new DeterministicRandom(seed), 1_700_000_000_000_000_000L));
+        long epochOffset = 1_700_000_000_000_000_000L + sequence * 1_000_000_000L;
+        Host h = new Host(addr, new Device(identity, config, new DeterministicRandom(seed), epochOffset),
+                streams, epochOffset);
         hosts.put(addr, h);
         return h;
     }
@@ -101,6 +111,7 @@ public final class SimNetwork {
         }
         for (Host h : hosts.values()) {
             t = Math.min(t, h.device.nextDeadline());
+            t = Math.min(t, h.streams.nextDeadline(now));
         }
         return t;
     }
@@ -114,7 +125,10 @@ public final class SimNetwork {
             }
         }
         for (Host h : new ArrayList<>(hosts.values())) {
+            h.streams.serviceQueued(now);
             h.device.onTimer(now, h);
+            h.streams.onTimer(now);
+            h.streams.flush(now);
         }
     }
 
@@ -135,10 +149,15 @@ public final class SimNetwork {
         public final List<NodeId> deliveredFrom = new ArrayList<>();
         public final List<SessionEvent> events = new ArrayList<>();
         public final List<byte[]> sent = new ArrayList<>();
+        public final StreamLayer streams;
+        /** Keep every sent datagram in {@link #sent} (off for bulk transfers). */
+        public boolean recordSent = true;
 
-        Host(InetSocketAddress address, Device device) {
+        Host(InetSocketAddress address, Device device, StreamConfig streamConfig, long epochOffset) {
             this.address = address;
             this.device = device;
+            this.streams = new StreamLayer(device.self(), streamConfig,
+                    (t, to, payload) -> device.send(t, to, payload, this), () -> { }, epochOffset);
         }
 
         /** Sends {@code payload} to {@code to} now. */
@@ -154,7 +173,9 @@ public final class SimNetwork {
         public void transmit(InetSocketAddress to, ByteBuffer datagram) {
             byte[] bytes = new byte[datagram.remaining()];
             datagram.duplicate().get(bytes);
-            sent.add(bytes);
+            if (recordSent) {
+                sent.add(bytes);
+            }
             for (FaultInjector.Delivery d : faults.apply(bytes)) {
                 inFlight.add(new InFlight(now + d.delayNanos(), sequence++, address, to, d.bytes()));
             }
@@ -162,6 +183,10 @@ public final class SimNetwork {
 
         @Override
         public void deliver(NodeId from, ByteBuffer payload) {
+            if (payload.hasRemaining() && payload.get(payload.position()) == FrameWriter.PACKET_MARKER) {
+                streams.onPacket(now, from, payload);
+                return;
+            }
             byte[] bytes = new byte[payload.remaining()];
             payload.get(bytes);
             delivered.add(bytes);

@@ -134,6 +134,23 @@ public final class FrameWriter {
         int overhead = streamOverhead(streamId, offset, length, withLength);
         Objects.checkFromIndexSize(srcOffset, length, src.limit());
         ensure(b, overhead + length);
+        header(b, streamId, offset, fin, length, withLength);
+        int at = b.position();
+        b.put(at, src, srcOffset, length);
+        b.position(at + length);
+    }
+
+    /**
+     * The header of a STREAM frame with LEN, for a caller that appends the {@code length} data bytes
+     * itself (straight from its own buffer, with no intermediate copy). Checks that header and data
+     * fit.
+     */
+    public static void writeStreamHeader(ByteBuffer b, long streamId, long offset, boolean fin, int length) {
+        ensure(b, streamOverhead(streamId, offset, length, true) + length);
+        header(b, streamId, offset, fin, length, true);
+    }
+
+    private static void header(ByteBuffer b, long streamId, long offset, boolean fin, int length, boolean withLength) {
         int type = FrameType.STREAM;
         if (offset != 0) {
             type |= FrameType.STREAM_OFF;
@@ -152,9 +169,6 @@ public final class FrameWriter {
         if (withLength) {
             Varint.write(b, length);
         }
-        int at = b.position();
-        b.put(at, src, srcOffset, length);
-        b.position(at + length);
     }
 
     public static int maxDataLength(long max) {

@@ -1,0 +1,867 @@
+package dev.overlay.stream;
+
+import dev.overlay.identity.NodeId;
+import dev.overlay.recovery.AckException;
+import dev.overlay.recovery.CongestionController;
+import dev.overlay.recovery.Cubic;
+import dev.overlay.recovery.LossDetector;
+import dev.overlay.recovery.Pacer;
+import dev.overlay.recovery.RttEstimator;
+import dev.overlay.recovery.SentPacket;
+import dev.overlay.wire.frame.AckFrame;
+import dev.overlay.wire.frame.FrameException;
+import dev.overlay.wire.frame.FrameParser;
+import dev.overlay.wire.frame.FrameVisitor;
+import dev.overlay.wire.frame.FrameWriter;
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * All streams between this node and one peer, multiplexed over the session: one packet-number
+ * space, loss recovery and congestion control (RFC 9002 as the model), connection-level flow
+ * control, ACK generation, idle timeout. Owned by the node's event loop; it never reads a clock
+ * ({@code now} comes in) and does no I/O ({@link #poll} fills a buffer the caller sends).
+ *
+ * <p>Inbound flow ({@link #onPacket}): epoch check (a restarted peer starts a new connection), then
+ * frames, each applied to its stream; the packet number is recorded for the next ACK.
+ * Outbound flow ({@link #poll}): ACK, then control frames, then stream data (lost ranges first,
+ * then new bytes, round-robin across streams), within the congestion window and the pacer.
+ */
+final class Connection implements LossDetector.Listener {
+    interface Host {
+        /** The listener for {@code port}, or null. */
+        StreamListener listener(int port);
+
+        OverlayStream.Service service();
+    }
+
+    /** An ACK is sent at once after this many ack-eliciting packets (RFC 9000 13.2.2). */
+    private static final int ACK_ELICITING_THRESHOLD = 2;
+    /** At most this many ACK ranges are reported; older gaps are forgotten (bounded ACK state). */
+    private static final int MAX_ACK_RANGES = 64;
+    /** Session transport overhead (header + tag) around our payload, in bytes. */
+    static final int SESSION_OVERHEAD = 32;
+
+    final NodeId peer;
+    private final StreamConfig config;
+    private final Host host;
+    final long localEpoch;
+    private long peerEpoch = -1;
+    private final boolean evenIds;
+    private long nextLocalStreamId;
+
+    private final Map<Long, OverlayStream> streams = new HashMap<>();
+    private final RangeSet peerStreamIds = new RangeSet();
+    private final ArrayDeque<OverlayStream> sendRotation = new ArrayDeque<>();
+    private final ArrayDeque<SentFrame> control = new ArrayDeque<>();
+
+    private final RttEstimator rtt = new RttEstimator();
+    private final CongestionController cc;
+    private final Pacer pacer;
+    private final LossDetector loss;
+    private long nextPacketNumber;
+    private int probesToSend;
+
+    private final RangeSet receivedPackets = new RangeSet();
+    private long largestReceivedAt;
+    private int ackElicitingSinceAck;
+    private long ackDeadline = Long.MAX_VALUE;
+    private final long[] ackRanges = new long[2 * MAX_ACK_RANGES];
+
+    private long peerMaxData;
+    private long sentData;
+    private long localMaxData;
+    private int localWindow;
+    private long receivedData;
+    private long consumedData;
+    private long lastMaxDataAt = Long.MIN_VALUE;
+    private boolean maxDataWanted;
+
+    final Pmtud pmtud;
+    private long lastReceivedAt;
+    private long lastAckElicitingSentAt;
+    private IOException closedWith;
+    private final FrameParser parser = new FrameParser();
+    private final Inbound inbound = new Inbound();
+    private final List<OverlayStream> toSignal = new ArrayList<>();
+    /** The time of the entry point being run, for callbacks that get no {@code now}. */
+    private long now;
+
+    Connection(NodeId self, NodeId peer, StreamConfig config, Host host, long epoch, long now) {
+        this.peer = peer;
+        this.config = config;
+        this.host = host;
+        this.localEpoch = epoch;
+        // Stream ids never collide: the node with the smaller key uses even ids, the other odd ones.
+        this.evenIds = self.compareTo(peer) < 0;
+        this.nextLocalStreamId = evenIds ? 0 : 1;
+        this.pmtud = new Pmtud(config.initialDatagramSize(), config.maxDatagramSize());
+        this.cc = new Cubic(pmtud.current() - SESSION_OVERHEAD);
+        this.pacer = new Pacer(pmtud.current() - SESSION_OVERHEAD);
+        this.loss = new LossDetector(rtt, cc, config.maxAckDelay().toNanos());
+        this.localWindow = config.initialConnectionWindow();
+        this.localMaxData = localWindow;
+        this.peerMaxData = config.initialConnectionWindow();
+        this.lastReceivedAt = now;
+    }
+
+    boolean isClosed() {
+        return closedWith != null;
+    }
+
+    int streamCount() {
+        return streams.size();
+    }
+
+    // ------------------------------------------------------------------ opening
+
+    /** Creates a local stream and queues its OPEN. */
+    OverlayStream open(int port) {
+        long id = nextLocalStreamId;
+        nextLocalStreamId += 2;
+        OverlayStream s = newStream(id, port);
+        streams.put(id, s);
+        control.add(new SentFrame.Open(s, port));
+        return s;
+    }
+
+    private OverlayStream newStream(long id, int port) {
+        OverlayStream s = new OverlayStream(id, peer, port, host.service(), config.sendBufferBytes(),
+                config.initialStreamWindow(), config.initialStreamWindow());
+        s.recvLimit = config.initialStreamWindow();
+        return s;
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /**
+     * Processes one stream-layer packet (the payload's first byte is the stream marker).
+     *
+     * @return false when the packet belongs to a newer incarnation of the peer: the caller must
+     *     close this connection and hand the packet to a fresh one
+     */
+    boolean onPacket(long now, ByteBuffer payload) {
+        this.now = now;
+        long epoch = FrameParser.peekEpoch(payload);
+        if (epoch < 0) {
+            return true; // malformed header: dropped
+        }
+        if (peerEpoch >= 0 && epoch != peerEpoch) {
+            return epoch < peerEpoch; // an older incarnation's straggler is dropped; a newer one restarts
+        }
+        long pn;
+        try {
+            inbound.now = now;
+            pn = parser.parse(payload, inbound);
+        } catch (FrameException e) {
+            close(now, new SocketException("connection to " + peer.shortName() + " failed: "
+                    + "peer sent a malformed packet (" + e.getMessage() + ")"), StreamError.PROTOCOL_VIOLATION);
+            return true;
+        } finally {
+            signalStreams();
+        }
+        if (inbound.failure != null) {
+            IOException f = inbound.failure;
+            inbound.failure = null;
+            close(now, f, inbound.failureCode);
+            return true;
+        }
+        peerEpoch = epoch;
+        lastReceivedAt = now;
+        recordReceived(pn, now, parser.lastPacketAckEliciting());
+        return true;
+    }
+
+    private void recordReceived(long pn, long now, boolean ackEliciting) {
+        boolean duplicate = receivedPackets.contains(pn);
+        receivedPackets.add(pn, pn);
+        receivedPackets.keepHighest(MAX_ACK_RANGES);
+        if (pn == receivedPackets.last()) {
+            largestReceivedAt = now;
+        }
+        if (!ackEliciting) {
+            return;
+        }
+        ackElicitingSinceAck++;
+        // RFC 9000 13.2.1: out-of-order or duplicate packets are acknowledged at once.
+        boolean outOfOrder = duplicate || pn != receivedPackets.last() || receivedPackets.rangeCount() > 1;
+        if (ackElicitingSinceAck >= ACK_ELICITING_THRESHOLD || outOfOrder) {
+            ackDeadline = now;
+        } else if (ackDeadline == Long.MAX_VALUE) {
+            ackDeadline = now + config.maxAckDelay().toNanos();
+        }
+    }
+
+    private void signalStreams() {
+        for (OverlayStream s : toSignal) {
+            s.signal();
+        }
+        toSignal.clear();
+    }
+
+    private void touched(OverlayStream s) {
+        if (!toSignal.contains(s)) {
+            toSignal.add(s);
+        }
+    }
+
+    /** Applies frames to streams. Runs on the event loop; takes each stream's lock briefly. */
+    private final class Inbound implements FrameVisitor {
+        long now;
+        IOException failure;
+        long failureCode;
+
+        private void fail(String why, long code) {
+            if (failure == null) {
+                failure = new SocketException("connection to " + peer.shortName() + " failed: " + why);
+                failureCode = code;
+            }
+        }
+
+        @Override
+        public void onAck(AckFrame ack) {
+            long delay = Math.min(ack.ackDelayMicros(), 1L << 40) * 1000L;
+            try {
+                loss.onAckReceived(ack.ranges(), ack.rangeCount(), delay, now, Connection.this);
+            } catch (AckException e) {
+                fail("peer acknowledged a packet never sent (" + e.getMessage() + ")", StreamError.PROTOCOL_VIOLATION);
+            }
+        }
+
+        @Override
+        public void onStream(long id, long offset, boolean fin, ByteBuffer packet, int at, int len) {
+            OverlayStream s = streamForPeerFrame(id);
+            if (s == null) {
+                return;
+            }
+            long end = offset + len;
+            s.lock.lock();
+            try {
+                if (end > s.recvLimit) {
+                    fail("stream " + id + " exceeded its flow-control window", StreamError.FLOW_CONTROL);
+                    return;
+                }
+                long before = s.recv.highestReceived();
+                if (s.inputShut || s.closed) {
+                    s.recv.write(offset, packet, at, len);
+                    discardReadable(s);
+                } else {
+                    s.recv.write(offset, packet, at, len);
+                }
+                if (fin) {
+                    s.recv.setFinalSize(end);
+                }
+                long grew = Math.max(0, s.recv.highestReceived() - before);
+                receivedData += grew;
+                if (receivedData > localMaxData) {
+                    fail("peer exceeded the connection flow-control window", StreamError.FLOW_CONTROL);
+                }
+            } finally {
+                s.lock.unlock();
+            }
+            touched(s);
+            maybeRetire(s);
+        }
+
+        @Override
+        public void onResetStream(long id, long code, long finalSize) {
+            OverlayStream s = streamForPeerFrame(id);
+            if (s == null) {
+                return;
+            }
+            s.lock.lock();
+            try {
+                s.recv.setFinalSize(finalSize);
+                if (!s.opened && s.send.sentHigh() == 0 && (code == StreamError.REFUSED
+                        || code == StreamError.NOT_ALLOWED || code == StreamError.BACKLOG_FULL
+                        || code == StreamError.STREAM_LIMIT)) {
+                    s.failLocked(new StreamRefusedException(peer, s.port(), code));
+                } else {
+                    s.failLocked(new SocketException("connection reset by peer: " + StreamError.describe(code)));
+                }
+                s.resetReceived = true;
+            } finally {
+                s.lock.unlock();
+            }
+            touched(s);
+            maybeRetire(s);
+        }
+
+        @Override
+        public void onStopSending(long id, long code) {
+            OverlayStream s = streamForPeerFrame(id);
+            if (s == null) {
+                return;
+            }
+            s.lock.lock();
+            try {
+                // RFC 9000 3.5: answer STOP_SENDING with RESET_STREAM.
+                if (s.resetToSend < 0 && !s.send.allAcked()) {
+                    s.resetToSend = code;
+                }
+                s.failLocked(new SocketException("connection reset by peer: it stopped reading ("
+                        + StreamError.describe(code) + ")"));
+            } finally {
+                s.lock.unlock();
+            }
+            queueForSending(s);
+            touched(s);
+        }
+
+        @Override
+        public void onMaxData(long max) {
+            if (max > peerMaxData) {
+                peerMaxData = max;
+                sendRotation.addAll(streamsWithData());
+            }
+        }
+
+        @Override
+        public void onMaxStreamData(long id, long max) {
+            OverlayStream s = streamForPeerFrame(id);
+            if (s == null) {
+                return;
+            }
+            s.lock.lock();
+            try {
+                if (max > s.sendLimit) {
+                    s.sendLimit = max;
+                }
+            } finally {
+                s.lock.unlock();
+            }
+            queueForSending(s);
+        }
+
+        @Override
+        public void onConnectionClose(long code, String reason) {
+            fail("peer closed the connection: " + StreamError.describe(code)
+                    + (reason.isEmpty() ? "" : " (" + reason + ")"), -1);
+        }
+
+        @Override
+        public void onOpen(long id, int port) {
+            acceptOpen(id, port);
+        }
+
+        @Override
+        public void onOpenOk(long id) {
+            OverlayStream s = streams.get(id);
+            if (s == null) {
+                if (isLocal(id)) {
+                    control.add(new SentFrame.ResetStream(id, StreamError.UNKNOWN_STREAM, 0));
+                }
+                return;
+            }
+            s.lock.lock();
+            try {
+                s.opened = true;
+            } finally {
+                s.lock.unlock();
+            }
+            queueForSending(s);
+            touched(s);
+        }
+    }
+
+    /** Bytes that arrive for a stream whose reader went away are consumed at once. */
+    private void discardReadable(OverlayStream s) {
+        int n = s.recv.readable();
+        if (n > 0) {
+            s.recv.read(new byte[n], 0, n);
+            s.windowUpdateWanted = true;
+            queueForSending(s);
+        }
+    }
+
+    private boolean isLocal(long id) {
+        return ((id & 1) == 0) == evenIds;
+    }
+
+    /**
+     * The stream a frame from the peer refers to, or null when it is closed or unknown (the frame
+     * is then ignored, and a stream the peer thinks is live but we never knew is reset).
+     */
+    private OverlayStream streamForPeerFrame(long id) {
+        OverlayStream s = streams.get(id);
+        if (s != null) {
+            return s;
+        }
+        boolean knownClosed = isLocal(id) ? id < nextLocalStreamId : peerStreamIds.contains(id);
+        if (!knownClosed) {
+            if (!isLocal(id)) {
+                peerStreamIds.add(id, id); // a frame before its OPEN: the stream is void
+            }
+            control.add(new SentFrame.ResetStream(id, StreamError.UNKNOWN_STREAM, 0));
+        }
+        return null;
+    }
+
+    private void acceptOpen(long id, int port) {
+        if (isLocal(id) || peerStreamIds.contains(id)) {
+            return; // a retransmitted OPEN, or an OPEN for an id we already reset
+        }
+        peerStreamIds.add(id, id);
+        long refusal = 0;
+        StreamListener l = host.listener(port);
+        if (l == null) {
+            refusal = StreamError.REFUSED;
+        } else if (!l.allows(peer)) {
+            refusal = StreamError.NOT_ALLOWED;
+        } else if (streams.size() >= config.maxStreamsPerPeer()) {
+            refusal = StreamError.STREAM_LIMIT;
+        }
+        OverlayStream s = null;
+        if (refusal == 0) {
+            s = newStream(id, port);
+            s.opened = true;
+            streams.put(id, s);
+            if (!l.offer(s)) {
+                streams.remove(id);
+                refusal = StreamError.BACKLOG_FULL;
+            }
+        }
+        control.add(refusal == 0 ? new SentFrame.OpenOk(id) : new SentFrame.ResetStream(id, refusal, 0));
+    }
+
+    // ------------------------------------------------------------------ acks and losses
+
+    @Override
+    public void onAcked(SentPacket p) {
+        for (SentFrame f : frames(p)) {
+            if (f instanceof SentFrame.Stream sf) {
+                OverlayStream s = sf.stream();
+                s.lock.lock();
+                try {
+                    s.send.onAcked(sf.offset(), sf.length(), sf.fin());
+                } finally {
+                    s.lock.unlock();
+                }
+                touched(s);
+                maybeRetire(s);
+            } else if (f instanceof SentFrame.PmtuProbe probe) {
+                pmtud.onProbeAcked(probe.size());
+                cc.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
+                pacer.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
+            } else if (f instanceof SentFrame.ResetStream r) {
+                OverlayStream s = streams.get(r.streamId());
+                if (s != null) {
+                    s.resetAcked = true;
+                    maybeRetire(s);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void onLost(SentPacket p) {
+        for (SentFrame f : frames(p)) {
+            if (f instanceof SentFrame.Stream sf) {
+                OverlayStream s = sf.stream();
+                s.lock.lock();
+                try {
+                    if (s.failure == null || s.resetToSend < 0 && !s.resetReceived) {
+                        s.send.onLost(sf.offset(), sf.length(), sf.fin());
+                    }
+                } finally {
+                    s.lock.unlock();
+                }
+                queueForSending(s);
+            } else if (f instanceof SentFrame.PmtuProbe probe) {
+                pmtud.onProbeLost(probe.size(), now);
+            } else if (f instanceof SentFrame.MaxData) {
+                maxDataWanted = true;
+            } else if (f instanceof SentFrame.MaxStreamData m) {
+                m.stream().lock.lock();
+                try {
+                    m.stream().windowUpdateWanted = true;
+                } finally {
+                    m.stream().lock.unlock();
+                }
+                queueForSending(m.stream());
+            } else if (f instanceof SentFrame.Open o) {
+                if (streams.containsKey(o.stream().id)) {
+                    control.add(f);
+                }
+            } else if (!(f instanceof SentFrame.Ping)) {
+                control.add(f); // OPEN_OK, RESET_STREAM, STOP_SENDING: always resent
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<SentFrame> frames(SentPacket p) {
+        return p.frames == null ? List.of() : (List<SentFrame>) p.frames;
+    }
+
+    // ------------------------------------------------------------------ service requests
+
+    /** The application touched {@code s} (wrote, read, closed, reset): look at it on the next poll. */
+    void serviceStream(OverlayStream s) {
+        s.queuedForService.set(false);
+        if (!streams.containsKey(s.id)) {
+            return;
+        }
+        s.lock.lock();
+        try {
+            if (s.resetToSend >= 0 && !s.resetQueued) {
+                s.resetQueued = true;
+                control.add(new SentFrame.ResetStream(s.id, s.resetToSend, s.send.sentHigh()));
+            }
+            if (s.stopSendingToSend && !s.recv.complete()) {
+                s.stopSendingToSend = false;
+                control.add(new SentFrame.StopSending(s.id, StreamError.NO_ERROR));
+            }
+            if (s.closed && !s.recv.atEnd() && !s.resetReceived && !s.stopSent) {
+                s.stopSent = true;
+                discardReadable(s);
+                control.add(new SentFrame.StopSending(s.id, StreamError.NO_ERROR));
+            }
+            if (s.inputShut) {
+                discardReadable(s);
+            }
+        } finally {
+            s.lock.unlock();
+        }
+        queueForSending(s);
+        maybeRetire(s);
+    }
+
+    private void queueForSending(OverlayStream s) {
+        if (!sendRotation.contains(s)) {
+            sendRotation.addLast(s);
+        }
+    }
+
+    private List<OverlayStream> streamsWithData() {
+        List<OverlayStream> list = new ArrayList<>();
+        for (OverlayStream s : streams.values()) {
+            if (!sendRotation.contains(s)) {
+                list.add(s);
+            }
+        }
+        return list;
+    }
+
+    /** Forgets a stream once both directions are finished and nothing more can arrive for it. */
+    private void maybeRetire(OverlayStream s) {
+        s.lock.lock();
+        try {
+            // Sending is finished when the FIN was acknowledged, or a reset ended it either way.
+            boolean sendDone = s.send.finOffset() >= 0 && s.send.allAcked() || s.resetAcked || s.resetReceived;
+            boolean recvDone = s.recv.atEnd() || s.resetReceived
+                    || (s.closed || s.inputShut) && s.recv.complete();
+            if (!(sendDone && recvDone) || !streams.containsKey(s.id)) {
+                return;
+            }
+            streams.remove(s.id);
+            s.send.release();
+            s.recv.release();
+            s.signalAllLocked();
+        } finally {
+            s.lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /**
+     * Writes the next packet into {@code out} (from index 0) if one may be sent now.
+     *
+     * @return the packet length, or 0 when nothing can be sent now ({@link #nextDeadline} says when)
+     */
+    int poll(long now, ByteBuffer out) {
+        this.now = now;
+        if (closedWith != null) {
+            return pollClose(out);
+        }
+        int maxPayload = pmtud.current() - SESSION_OVERHEAD;
+        boolean probing = probesToSend > 0;
+        boolean congested = !probing && loss.bytesInFlight() + maxPayload > cc.congestionWindow();
+        boolean ackDue = ackDeadline <= now;
+        boolean paced = !probing && pacer.nextSendTime(now, maxPayload, rate()) > now;
+        if ((congested || paced) && !ackDue) {
+            return 0;
+        }
+        if (!probing && !congested && !paced && pmtud.probeDue(now)) {
+            return writeProbe(now, out);
+        }
+        out.clear();
+        FrameWriter.writePacketHeader(out, localEpoch, nextPacketNumber);
+        int headerEnd = out.position();
+        out.limit(maxPayload);
+        boolean ackSent = (ackDue || ackDeadline != Long.MAX_VALUE) && writeAck(now, out);
+        List<SentFrame> sent = new ArrayList<>(4);
+        if (!congested && !paced) {
+            writeControl(out, sent);
+            writeWindowUpdates(now, out, sent);
+            writeStreams(now, out, sent);
+        }
+        if (sent.isEmpty() && probing) {
+            FrameWriter.writePing(out);
+            sent.add(new SentFrame.Ping());
+        }
+        if (sent.isEmpty() && !ackSent) {
+            return 0;
+        }
+        if (probing && !sent.isEmpty()) {
+            probesToSend--;
+        }
+        int len = out.position();
+        out.limit(len);
+        if (len == headerEnd) {
+            return 0;
+        }
+        register(now, len, sent);
+        return len;
+    }
+
+    private long rate() {
+        return cc.pacingRateBytesPerSecond(rtt);
+    }
+
+    private void register(long now, int len, List<SentFrame> sent) {
+        long pn = nextPacketNumber++;
+        boolean ackEliciting = !sent.isEmpty();
+        // Every numbered packet is registered, ACK-only ones too (not in flight): the peer may
+        // acknowledge them, and an ACK for an unregistered number is a protocol violation.
+        loss.onPacketSent(new SentPacket(pn, now, len, ackEliciting, ackEliciting, ackEliciting ? sent : null), now);
+        if (ackEliciting) {
+            pacer.onPacketSent(now, len, rate());
+            lastAckElicitingSentAt = now;
+        }
+    }
+
+    private int writeProbe(long now, ByteBuffer out) {
+        int size = pmtud.nextProbeSize(now);
+        int payload = size - SESSION_OVERHEAD;
+        out.clear();
+        FrameWriter.writePacketHeader(out, localEpoch, nextPacketNumber);
+        FrameWriter.writePmtuProbe(out);
+        FrameWriter.writePadding(out, payload - out.position());
+        out.limit(payload);
+        List<SentFrame> sent = List.of(new SentFrame.PmtuProbe(size));
+        long pn = nextPacketNumber++;
+        SentPacket p = new SentPacket(pn, now, payload, true, true, true, sent);
+        loss.onPacketSent(p, now);
+        return payload;
+    }
+
+    private boolean writeAck(long now, ByteBuffer out) {
+        if (receivedPackets.isEmpty()) {
+            return false;
+        }
+        int n = Math.min(receivedPackets.rangeCount(), MAX_ACK_RANGES);
+        for (int i = 0; i < n; i++) {
+            int r = receivedPackets.rangeCount() - 1 - i;
+            ackRanges[2 * i] = receivedPackets.high(r);
+            ackRanges[2 * i + 1] = receivedPackets.low(r);
+        }
+        long delayMicros = Math.max(0, now - largestReceivedAt) / 1000;
+        while (n > 0 && FrameWriter.ackLength(ackRanges, n, delayMicros) > out.remaining()) {
+            n--;
+        }
+        if (n == 0) {
+            return false;
+        }
+        FrameWriter.writeAck(out, ackRanges, n, delayMicros);
+        ackDeadline = Long.MAX_VALUE;
+        ackElicitingSinceAck = 0;
+        return true;
+    }
+
+    private void writeControl(ByteBuffer out, List<SentFrame> sent) {
+        for (int i = control.size(); i > 0; i--) {
+            SentFrame f = control.pollFirst();
+            if (!ControlFrames.write(f, out)) {
+                control.addFirst(f);
+                return;
+            }
+            sent.add(f);
+        }
+    }
+
+    private void writeWindowUpdates(long now, ByteBuffer out, List<SentFrame> sent) {
+        if ((maxDataWanted || consumedData() + localWindow / 2 >= localMaxData) && out.remaining() >= 9) {
+            autotuneConnectionWindow(now);
+            localMaxData = consumedData() + localWindow;
+            FrameWriter.writeMaxData(out, localMaxData);
+            sent.add(new SentFrame.MaxData());
+            maxDataWanted = false;
+            lastMaxDataAt = now;
+        }
+    }
+
+    private long consumedData() {
+        long sum = consumedData;
+        for (OverlayStream s : streams.values()) {
+            sum += s.recv.readOffset();
+        }
+        return sum;
+    }
+
+    // Autotuning (as Chromium's and quinn's receivers): if the window was used up within two round
+    // trips, it limits throughput: double it, up to the maximum.
+    private void autotuneConnectionWindow(long now) {
+        if (lastMaxDataAt != Long.MIN_VALUE && now - lastMaxDataAt < 2 * smoothedRtt()) {
+            localWindow = (int) Math.min((long) localWindow * 2, config.maxConnectionWindow());
+        }
+    }
+
+    private long smoothedRtt() {
+        return rtt.smoothedRtt();
+    }
+
+    private void writeStreams(long now, ByteBuffer out, List<SentFrame> sent) {
+        for (int i = sendRotation.size(); i > 0 && out.remaining() > 24; i--) {
+            OverlayStream s = sendRotation.pollFirst();
+            if (!streams.containsKey(s.id)) {
+                continue;
+            }
+            boolean more = StreamFrames.write(this, s, now, out, sent);
+            if (more) {
+                sendRotation.addLast(s);
+            }
+        }
+    }
+
+    /** Connection-level send credit left (RFC 9000 4.1: the sum of all streams' highest offsets). */
+    long connectionCredit() {
+        return peerMaxData - sentData;
+    }
+
+    void onNewDataSent(int bytes) {
+        sentData += bytes;
+    }
+
+    /** Queues a MAX_STREAM_DATA for {@code s} if its reader freed half the window; the lock is held. */
+    boolean streamWindowUpdateLocked(long now, OverlayStream s, ByteBuffer out, List<SentFrame> sent) {
+        if (!s.windowUpdateWanted || out.remaining() < 17) {
+            return false;
+        }
+        if (s.lastWindowUpdateAt != Long.MIN_VALUE && now - s.lastWindowUpdateAt < 2 * smoothedRtt()) {
+            s.recvWindow = (int) Math.min((long) s.recvWindow * 2, config.maxStreamWindow());
+        }
+        s.windowUpdateWanted = false;
+        s.lastWindowUpdateAt = now;
+        long limit = s.recv.readOffset() + s.recvWindow;
+        if (limit <= s.recvLimit) {
+            return false;
+        }
+        s.recvLimit = limit;
+        FrameWriter.writeMaxStreamData(out, s.id, limit);
+        sent.add(new SentFrame.MaxStreamData(s));
+        return true;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    /** When {@link #onTimer} or {@link #poll} next has work. */
+    long nextDeadline(long now) {
+        long d = Math.min(loss.lossDetectionDeadline(), ackDeadline);
+        long probeAt = pmtud.nextProbeAt();
+        boolean work = hasWorkToSend() || probeAt <= now;
+        boolean congested = probesToSend == 0
+                && loss.bytesInFlight() + pmtud.current() - SESSION_OVERHEAD > cc.congestionWindow();
+        if (work && !congested) {
+            // Limited by the pacer only; a full congestion window waits for ACKs or the loss timer.
+            d = Math.min(d, Math.max(now, pacer.nextSendTime(now, pmtud.current() - SESSION_OVERHEAD, rate())));
+        } else if (probeAt > now) {
+            d = Math.min(d, probeAt);
+        }
+        if (!streams.isEmpty()) {
+            d = Math.min(d, lastReceivedAt + config.idleTimeout().toNanos());
+            d = Math.min(d, keepaliveAt());
+        }
+        return d;
+    }
+
+    private boolean hasWorkToSend() {
+        return !control.isEmpty() || !sendRotation.isEmpty() || probesToSend > 0 || maxDataWanted;
+    }
+
+    private long keepaliveAt() {
+        return Math.max(lastReceivedAt, lastAckElicitingSentAt) + config.idleTimeout().toNanos() / 3;
+    }
+
+    void onTimer(long now) {
+        this.now = now;
+        if (closedWith != null) {
+            return;
+        }
+        pmtud.maybeRaise(now);
+        if (!streams.isEmpty() && now - lastReceivedAt >= config.idleTimeout().toNanos()) {
+            close(now, new SocketException("connection timed out: nothing from " + peer.shortName()
+                    + " for " + config.idleTimeout().toSeconds() + " s"), StreamError.NO_ERROR);
+            return;
+        }
+        if (loss.lossDetectionDeadline() <= now) {
+            probesToSend += loss.onLossDetectionTimeout(now, this);
+            if (loss.ptoCount() >= 3) {
+                // RFC 8899 (4.3): three probe timeouts in a row: maybe the path MTU shrank.
+                pmtud.onBlackHole(now);
+                cc.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
+                pacer.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
+            }
+            signalStreams();
+        }
+        if (!streams.isEmpty() && keepaliveAt() <= now && loss.bytesInFlight() == 0) {
+            control.add(new SentFrame.Ping());
+            lastAckElicitingSentAt = now;
+        }
+    }
+
+    /** True when the connection has neither streams nor anything left to send: it may be dropped. */
+    boolean idle(long now) {
+        return streams.isEmpty() && control.isEmpty() && loss.bytesInFlight() == 0
+                && now - lastReceivedAt >= config.idleTimeout().toNanos();
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    /** Fails every stream with {@code why}; a CONNECTION_CLOSE with {@code code} goes out next. */
+    void close(long now, IOException why, long code) {
+        if (closedWith != null) {
+            return;
+        }
+        closedWith = why;
+        closeCode = code;
+        for (OverlayStream s : streams.values()) {
+            s.lock.lock();
+            try {
+                s.failLocked(why);
+            } finally {
+                s.lock.unlock();
+            }
+            s.signal();
+        }
+        streams.clear();
+        sendRotation.clear();
+        control.clear();
+    }
+
+    private long closeCode;
+    private boolean closeSent;
+
+    private int pollClose(ByteBuffer out) {
+        if (closeSent || closeCode < 0) {
+            return 0;
+        }
+        closeSent = true;
+        out.clear();
+        FrameWriter.writePacketHeader(out, localEpoch, nextPacketNumber++);
+        FrameWriter.writeConnectionClose(out, closeCode, "");
+        out.limit(out.position());
+        return out.position();
+    }
+
+    IOException closedWith() {
+        return closedWith;
+    }
+}

@@ -1,0 +1,448 @@
+package dev.overlay.stream;
+
+import dev.overlay.identity.NodeId;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One reliable, ordered, bidirectional byte stream to a peer, like a TCP connection: blocking
+ * {@link #getInputStream()}/{@link #getOutputStream()}, or non-blocking {@link #read(ByteBuffer)}
+ * and {@link #write(ByteBuffer)}. Thread-safe; blocking calls use {@code java.util.concurrent}
+ * locks, so virtual threads do not pin their carriers.
+ *
+ * <p>Application threads meet the node's event loop only here: they fill and drain this stream's
+ * buffers under its lock and ask the loop for service; the loop moves bytes between the buffers and
+ * packets and signals waiting threads.
+ */
+public final class OverlayStream implements Closeable {
+    /** Asks the event loop to look at a stream (new data, window update, shutdown, reset). */
+    interface Service {
+        void requestService(OverlayStream s);
+    }
+
+    final long id;
+    private final NodeId peer;
+    private final int port;
+    private final Service service;
+    final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    final SendBuffer send;
+    final RecvBuffer recv = new RecvBuffer();
+    final AtomicBoolean queuedForService = new AtomicBoolean();
+
+    // ---- state, guarded by lock
+    boolean opened;
+    IOException failure;
+    boolean inputShut;
+    boolean closed;
+    long resetToSend = -1;
+    boolean stopSendingToSend;
+    boolean windowUpdateWanted;
+    /** Send flow-control limit: the peer's MAX_STREAM_DATA. */
+    long sendLimit;
+    /** What this side advertised: the peer may send below this offset. */
+    long recvLimit;
+    int recvWindow;
+    long lastWindowUpdateAt = Long.MIN_VALUE;
+    boolean resetReceived;
+    boolean resetAcked;
+    boolean resetQueued;
+    boolean stopSent;
+    private long readTimeoutNanos;
+    private volatile Runnable readinessListener;
+
+    OverlayStream(long id, NodeId peer, int port, Service service, int sendBufferBytes,
+                  int initialWindow, long initialSendLimit) {
+        this.id = id;
+        this.peer = peer;
+        this.port = port;
+        this.service = service;
+        this.send = new SendBuffer(sendBufferBytes);
+        this.recvWindow = initialWindow;
+        this.recvLimit = initialWindow;
+        this.sendLimit = initialSendLimit;
+    }
+
+    /** The key of the node at the other end. */
+    public NodeId peer() {
+        return peer;
+    }
+
+    /** The overlay port of the listener this stream was opened to. */
+    public int port() {
+        return port;
+    }
+
+    /** Blocking reads wait at most this long, then throw {@link SocketTimeoutException}; zero waits forever. */
+    public void setReadTimeout(Duration timeout) {
+        lock.lock();
+        try {
+            readTimeoutNanos = timeout.toNanos();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called (from any thread, possibly the event loop) whenever readability or writability may have changed. */
+    public void setReadinessListener(Runnable listener) {
+        this.readinessListener = listener;
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * Reads into {@code dst} without blocking.
+     *
+     * @return bytes read, 0 if none are available yet, -1 at end of stream
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        lock.lock();
+        try {
+            return readLocked(dst, null, 0, dst.remaining());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int readBlocking(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            long deadline = readTimeoutNanos == 0 ? 0 : System.nanoTime() + readTimeoutNanos;
+            while (true) {
+                int n = readLocked(null, b, off, len);
+                if (n != 0) {
+                    return n;
+                }
+                awaitLocked(deadline, "read");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int readLocked(ByteBuffer dst, byte[] b, int off, int len) throws IOException {
+        if (closed || inputShut) {
+            return -1;
+        }
+        int available = recv.readable();
+        if (available == 0) {
+            if (failure != null && !(recv.atEnd() && !resetReceived && resetToSend < 0)) {
+                throw failure; // a reset or a dead connection, not a clean end
+            }
+            return recv.atEnd() ? -1 : 0;
+        }
+        int n = dst != null ? recv.read(dst) : recv.read(b, off, len);
+        if (n > 0 && recv.readOffset() + recvWindow / 2 >= recvLimit && !windowUpdateWanted) {
+            windowUpdateWanted = true; // half the window consumed: grant more (RFC 9000 4.2)
+            requestService();
+        }
+        return n;
+    }
+
+    /** Bytes that can be read now without blocking. */
+    public int available() {
+        lock.lock();
+        try {
+            return closed || inputShut ? 0 : recv.readable();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Writes from {@code src} without blocking.
+     *
+     * @return bytes taken (0 when the send buffer is full)
+     */
+    public int write(ByteBuffer src) throws IOException {
+        lock.lock();
+        try {
+            checkWritableLocked();
+            int n = send.write(src);
+            if (n > 0) {
+                requestService();
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void writeBlocking(byte[] b, int off, int len) throws IOException {
+        ByteBuffer src = ByteBuffer.wrap(b, off, len);
+        lock.lock();
+        try {
+            while (src.hasRemaining()) {
+                checkWritableLocked();
+                if (send.write(src) > 0) {
+                    requestService();
+                } else {
+                    awaitLocked(0, "write");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkWritableLocked() throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+        if (closed) {
+            throw new SocketException("stream closed");
+        }
+        if (send.finOffset() >= 0) {
+            throw new SocketException("output shut down");
+        }
+    }
+
+    /** Bytes that can be written now without blocking. */
+    public int writable() {
+        lock.lock();
+        try {
+            return failure != null || closed || send.finOffset() >= 0 ? 0 : send.space();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    /** Half-close: everything written so far is delivered, then the peer reads end of stream. */
+    public void shutdownOutput() {
+        lock.lock();
+        try {
+            if (failure == null) {
+                send.finish();
+                requestService();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Further reads return end of stream; data still arriving is discarded. */
+    public void shutdownInput() {
+        lock.lock();
+        try {
+            inputShut = true;
+            windowUpdateWanted = true;
+            requestService();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Aborts both directions with {@code code}: unsent data is dropped, the peer sees a reset. */
+    public void reset(long code) {
+        lock.lock();
+        try {
+            if (failure == null && !send.allAcked()) {
+                resetToSend = code;
+                stopSendingToSend = true;
+            }
+            failLocked(new SocketException("stream reset by this side (code " + code + ")"));
+            requestService();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Graceful close: every byte already written is still delivered; reads end. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                if (failure == null) {
+                    send.finish();
+                }
+                changed.signalAll();
+                requestService();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Blocks until everything written has been acknowledged by the peer, or the stream fails. */
+    public void awaitDelivered(Duration timeout) throws IOException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!send.allAcked()) {
+                if (failure != null) {
+                    throw failure;
+                }
+                awaitLocked(deadline, "delivery");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    private final InputStream in = new InputStream() {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = readBlocking(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            return readBlocking(b, off, len);
+        }
+
+        @Override
+        public int available() {
+            return OverlayStream.this.available();
+        }
+
+        @Override
+        public void close() {
+            shutdownInput();
+        }
+    };
+
+    private final OutputStream out = new OutputStream() {
+        @Override
+        public void write(int b) throws IOException {
+            writeBlocking(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            writeBlocking(b, off, len);
+        }
+
+        @Override
+        public void close() {
+            shutdownOutput();
+        }
+    };
+
+    /** Blocking input; {@code close()} on it shuts down input only. */
+    public InputStream getInputStream() {
+        return in;
+    }
+
+    /** Blocking output (unbuffered: each write is handed to the stream); {@code close()} shuts down output. */
+    public OutputStream getOutputStream() {
+        return out;
+    }
+
+    // ------------------------------------------------------------------ loop side
+
+    private void awaitLocked(long deadline, String what) throws IOException {
+        try {
+            if (deadline == 0) {
+                changed.await();
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !changed.await(left, TimeUnit.NANOSECONDS) && deadline - System.nanoTime() <= 0) {
+                    throw new SocketTimeoutException(what + " timed out");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(what + " interrupted");
+        }
+    }
+
+    void requestService() {
+        if (queuedForService.compareAndSet(false, true)) {
+            service.requestService(this);
+        }
+    }
+
+    /** Wakes blocked threads and the readiness listener; call with the lock held or not. */
+    void signal() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        Runnable l = readinessListener;
+        if (l != null) {
+            l.run();
+        }
+    }
+
+    void signalAllLocked() {
+        changed.signalAll();
+    }
+
+    /** Fails the stream for every blocked and future call (first failure wins). */
+    void failLocked(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        changed.signalAll();
+    }
+
+    /** True once the listener accepted the stream. */
+    boolean isOpenedForTest() {
+        lock.lock();
+        try {
+            return opened;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until the listener answered the OPEN. */
+    public void awaitOpen(java.time.Duration timeout) throws IOException {
+        long timeoutNanos = timeout.toNanos();
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (!opened) {
+                if (failure != null) {
+                    throw failure;
+                }
+                awaitLocked(deadline, "connect");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "stream " + id + " to " + peer.shortName() + ":" + port;
+    }
+}

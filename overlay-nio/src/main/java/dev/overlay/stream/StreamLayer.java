@@ -1,0 +1,191 @@
+package dev.overlay.stream;
+
+import dev.overlay.identity.NodeId;
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Predicate;
+
+/**
+ * The stream layer of one node: a {@link Connection} per peer, the listeners by overlay port, and
+ * the hand-off between application threads and the event loop. The node's loop calls the
+ * {@code on*}/{@link #flush} methods; applications call {@link #listen} and (through the node)
+ * {@link #open}.
+ */
+public final class StreamLayer implements Connection.Host {
+    /** Hands a stream-layer packet to the session layer for sealing and sending. */
+    public interface Sender {
+        void send(long now, NodeId to, ByteBuffer payload);
+    }
+
+    private final NodeId self;
+    private final StreamConfig config;
+    private final Sender sender;
+    private final Runnable wakeLoop;
+    private final long epochOffsetNanos;
+    private long lastEpoch;
+    private final Map<NodeId, Connection> connections = new HashMap<>();
+    private final Map<Integer, StreamListener> listeners = new ConcurrentHashMap<>();
+    private final Queue<OverlayStream> serviceQueue = new ConcurrentLinkedQueue<>();
+    private final ByteBuffer packet;
+    private final OverlayStream.Service service = this::requestService;
+
+    /**
+     * @param wakeLoop wakes the event loop (from any thread) so it runs {@link #serviceQueued}
+     * @param epochOffsetNanos wall-clock time minus {@code now}: connection epochs are wall-clock
+     *     microseconds, so a restarted node's new connections carry larger epochs than its old ones
+     */
+    public StreamLayer(NodeId self, StreamConfig config, Sender sender, Runnable wakeLoop, long epochOffsetNanos) {
+        this.self = self;
+        this.config = config;
+        this.sender = sender;
+        this.wakeLoop = wakeLoop;
+        this.epochOffsetNanos = epochOffsetNanos;
+        this.packet = ByteBuffer.allocateDirect(config.maxDatagramSize());
+    }
+
+    public StreamConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ application side
+
+    /**
+     * Listens on overlay {@code port}; only keys {@code allow} admits may open streams to it.
+     *
+     * @throws IllegalArgumentException for a port outside 1..65535
+     * @throws IllegalStateException when the port already has a listener
+     */
+    public StreamListener listen(int port, Predicate<NodeId> allow) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("overlay port must be 1..65535, got " + port);
+        }
+        StreamListener l = new StreamListener(port, allow, config.acceptBacklog(), () -> listeners.remove(port));
+        if (listeners.putIfAbsent(port, l) != null) {
+            throw new IllegalStateException("overlay port " + port + " already has a listener");
+        }
+        return l;
+    }
+
+    private void requestService(OverlayStream s) {
+        serviceQueue.add(s);
+        wakeLoop.run();
+    }
+
+    // ------------------------------------------------------------------ event loop side
+
+    @Override
+    public StreamListener listener(int port) {
+        StreamListener l = listeners.get(port);
+        return l == null || l.isClosed() ? null : l;
+    }
+
+    @Override
+    public OverlayStream.Service service() {
+        return service;
+    }
+
+    /** Opens a stream to {@code peer}:{@code port} (loop thread); the caller awaits its OPEN_OK. */
+    public OverlayStream open(long now, NodeId peer, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("overlay port must be 1..65535, got " + port);
+        }
+        OverlayStream s = connection(now, peer).open(port);
+        s.requestService();
+        return s;
+    }
+
+    private Connection connection(long now, NodeId peer) {
+        Connection c = connections.get(peer);
+        if (c == null || c.isClosed()) {
+            c = new Connection(self, peer, config, this, nextEpoch(now), now);
+            connections.put(peer, c);
+        }
+        return c;
+    }
+
+    private long nextEpoch(long now) {
+        lastEpoch = Math.max(lastEpoch + 1, (epochOffsetNanos + now) / 1000);
+        return lastEpoch;
+    }
+
+    /** A decrypted stream-layer packet from {@code from}. */
+    public void onPacket(long now, NodeId from, ByteBuffer payload) {
+        Connection c = connection(now, from);
+        if (!c.onPacket(now, payload)) {
+            // The peer restarted: its old connection's streams are gone for good.
+            c.close(now, new SocketException("connection reset: " + from.shortName() + " restarted"), -1);
+            Connection fresh = new Connection(self, from, config, this, nextEpoch(now), now);
+            connections.put(from, fresh);
+            fresh.onPacket(now, payload);
+        }
+    }
+
+    /** Applies what application threads asked for since the last call. */
+    public void serviceQueued(long now) {
+        OverlayStream s;
+        while ((s = serviceQueue.poll()) != null) {
+            Connection c = connections.get(s.peer());
+            if (c != null) {
+                c.serviceStream(s);
+            } else {
+                s.queuedForService.set(false);
+            }
+        }
+    }
+
+    /** Sends every packet the connections may send now. */
+    public void flush(long now) {
+        for (Connection c : connections.values()) {
+            int n;
+            while ((n = c.poll(now, packet)) > 0) {
+                packet.position(0).limit(n);
+                sender.send(now, c.peer, packet);
+            }
+        }
+    }
+
+    public void onTimer(long now) {
+        Iterator<Connection> it = connections.values().iterator();
+        while (it.hasNext()) {
+            Connection c = it.next();
+            c.onTimer(now);
+            if (c.idle(now)) {
+                it.remove();
+            }
+        }
+    }
+
+    /** The earliest deadline of any connection. */
+    public long nextDeadline(long now) {
+        long d = Long.MAX_VALUE;
+        for (Connection c : connections.values()) {
+            d = Math.min(d, c.nextDeadline(now));
+        }
+        return d;
+    }
+
+    /** Fails every stream (the node is shutting down); a CONNECTION_CLOSE goes to each peer. */
+    public void shutdown(long now) {
+        IOException e = new SocketException("the local node shut down");
+        for (Connection c : new ArrayList<>(connections.values())) {
+            c.close(now, e, StreamError.SHUTDOWN);
+        }
+        for (StreamListener l : new ArrayList<>(listeners.values())) {
+            l.close();
+        }
+    }
+
+    /** Streams open to {@code peer} (for status and tests). */
+    public int streamCount(NodeId peer) {
+        Connection c = connections.get(peer);
+        return c == null ? 0 : c.streamCount();
+    }
+}

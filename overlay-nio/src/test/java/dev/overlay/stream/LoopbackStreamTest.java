@@ -1,0 +1,118 @@
+package dev.overlay.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.overlay.identity.Identity;
+import dev.overlay.node.Node;
+import dev.overlay.node.NodeConfig;
+import dev.overlay.node.PeerSpec;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Streams between two nodes in one JVM over real UDP on loopback, through the public API. */
+class LoopbackStreamTest {
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+    private Identity serverId;
+    private Identity clientId;
+    private Node server;
+    private Node client;
+
+    @BeforeEach
+    void start() throws Exception {
+        serverId = Identity.generate(new SecureRandom());
+        clientId = Identity.generate(new SecureRandom());
+        server = Node.start(NodeConfig.of(serverId, LOOPBACK, List.of()));
+        client = Node.start(NodeConfig.of(clientId, LOOPBACK, List.of(new PeerSpec(serverId.id(), server.localAddress()))));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void bytesWrittenOnOneSideArriveInOrderOnTheOtherAndBack() throws Exception {
+        StreamListener l = server.listen(7);
+        CompletableFuture<Void> echo = CompletableFuture.runAsync(() -> {
+            try (OverlayStream s = l.accept(TIMEOUT)) {
+                s.getInputStream().transferTo(s.getOutputStream());
+                s.shutdownOutput();
+                s.awaitDelivered(TIMEOUT);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (OverlayStream s = client.connect(serverId.id(), 7, TIMEOUT)) {
+            s.setReadTimeout(TIMEOUT);
+            s.getOutputStream().write("hello, overlay".getBytes());
+            s.shutdownOutput();
+            assertThat(new String(s.getInputStream().readAllBytes())).isEqualTo("hello, overlay");
+            assertThat(s.peer()).isEqualTo(serverId.id());
+        }
+        echo.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void sixteenMebibytesArriveWithTheSameSha256() throws Exception {
+        StreamListener l = server.listen(9);
+        byte[] data = new byte[16 << 20];
+        new Random(1).nextBytes(data);
+        CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
+            try (OverlayStream s = l.accept(TIMEOUT)) {
+                s.setReadTimeout(TIMEOUT);
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                InputStream in = s.getInputStream();
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    sha.update(buf, 0, n);
+                }
+                return sha.digest();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long t0 = System.nanoTime();
+        try (OverlayStream s = client.connect(serverId.id(), 9, TIMEOUT)) {
+            OutputStream out = s.getOutputStream();
+            for (int off = 0; off < data.length; off += 1 << 20) {
+                out.write(data, off, 1 << 20);
+            }
+            s.shutdownOutput();
+            s.awaitDelivered(Duration.ofSeconds(60));
+        }
+        byte[] got = received.get(60, TimeUnit.SECONDS);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("16 MiB in %.2f s = %.1f MB/s%n", secs, data.length / secs / 1e6);
+        assertThat(got).isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    @Test
+    void connectingToAPortNobodyListensOnIsRefused() {
+        assertThatThrownBy(() -> client.connect(serverId.id(), 4444, TIMEOUT))
+                .isInstanceOf(StreamRefusedException.class)
+                .hasMessageContaining("connection refused");
+    }
+
+    @Test
+    void aKeyOutsideTheAllowListIsToldItIsNotAllowed() {
+        server.listen(5432, key -> key.equals(serverId.id()));
+        assertThatThrownBy(() -> client.connect(serverId.id(), 5432, TIMEOUT))
+                .isInstanceOfSatisfying(StreamRefusedException.class, e -> assertThat(e.notAllowed()).isTrue())
+                .hasMessageContaining("not allowed");
+    }
+}
