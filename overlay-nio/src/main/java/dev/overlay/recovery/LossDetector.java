@@ -1,6 +1,7 @@
 package dev.overlay.recovery;
 
 import static dev.overlay.recovery.RecoveryConstants.GRANULARITY_NANOS;
+import static dev.overlay.recovery.RecoveryConstants.MAX_PTO_BACKOFF_NANOS;
 import static dev.overlay.recovery.RecoveryConstants.MAX_PTO_BACKOFF_SHIFT;
 import static dev.overlay.recovery.RecoveryConstants.PACKET_THRESHOLD;
 import static dev.overlay.recovery.RecoveryConstants.PERSISTENT_CONGESTION_THRESHOLD;
@@ -356,9 +357,10 @@ public final class LossDetector {
         long base = rtt.pto(maxAckDelayNanos);
         int shift = Math.min(ptoCount, MAX_PTO_BACKOFF_SHIFT);
         if (base > (Long.MAX_VALUE >> shift)) {
-            return Long.MAX_VALUE;
+            return Math.max(base, MAX_PTO_BACKOFF_NANOS);
         }
-        return base << shift;
+        // The backoff stops growing at MAX_PTO_BACKOFF_NANOS (never below one plain PTO).
+        return Math.max(base, Math.min(base << shift, MAX_PTO_BACKOFF_NANOS));
     }
 
     // ---- bookkeeping and callbacks ----

@@ -50,6 +50,15 @@ public final class RecoveryConstants {
      */
     public static final int MAX_PTO_BACKOFF_SHIFT = 30;
 
+    /**
+     * The backed-off PTO period never exceeds this (RFC 9002 sets no cap). Overlay paths go dark
+     * and come back (Wi-Fi to LTE, a NAT rebinding, a blackhole): with uncapped doubling, probes
+     * after a long outage are many seconds apart and keep missing the moments the path is open. A
+     * 1 s cap finds a recovered path within a second and costs at most two small probes a second
+     * while it is down; the idle timeout still ends a path that never comes back.
+     */
+    public static final long MAX_PTO_BACKOFF_NANOS = 1_000_000_000L;
+
     // ---- windows ----
 
     /** RFC 9002 (7.2): initial window = min(10 * max_datagram_size, max(14720, 2 * max_datagram_size)). */

@@ -750,10 +750,8 @@ final class Connection implements LossDetector.Listener {
         }
         s.windowUpdateWanted = false;
         s.lastWindowUpdateAt = now;
-        long limit = s.recv.readOffset() + s.recvWindow;
-        if (limit <= s.recvLimit) {
-            return false;
-        }
+        // Never lower the limit; resend it unchanged when the frame that carried it was lost.
+        long limit = Math.max(s.recvLimit, s.recv.readOffset() + s.recvWindow);
         s.recvLimit = limit;
         FrameWriter.writeMaxStreamData(out, s.id, limit);
         sent.add(new SentFrame.MaxStreamData(s));
@@ -777,7 +775,9 @@ final class Connection implements LossDetector.Listener {
         }
         if (!streams.isEmpty()) {
             d = Math.min(d, lastReceivedAt + config.idleTimeout().toNanos());
-            d = Math.min(d, keepaliveAt());
+            if (loss.bytesInFlight() == 0) {
+                d = Math.min(d, keepaliveAt()); // with data in flight, the PTO probes instead
+            }
         }
         return d;
     }
@@ -863,5 +863,37 @@ final class Connection implements LossDetector.Listener {
 
     IOException closedWith() {
         return closedWith;
+    }
+
+    /** A one-paragraph dump of the connection's state, for diagnosing a stalled transfer. */
+    String describe(long now) {
+        StringBuilder b = new StringBuilder();
+        b.append("conn to ").append(peer.shortName()).append(": streams=").append(streams.size())
+                .append(" rotation=").append(sendRotation.size()).append(" control=").append(control.size())
+                .append(" inFlight=").append(loss.bytesInFlight()).append(" cwnd=").append(cc.congestionWindow())
+                .append(" pto=").append(loss.ptoCount()).append(" probes=").append(probesToSend)
+                .append(" lossAt=").append(rel(loss.lossDetectionDeadline(), now))
+                .append(" ackAt=").append(rel(ackDeadline, now)).append(" pmtu=").append(pmtud.current())
+                .append(" probeAt=").append(rel(pmtud.nextProbeAt(), now))
+                .append(" pacerAt=").append(rel(pacer.nextSendTime(now, pmtud.current() - SESSION_OVERHEAD, rate()), now))
+                .append(" credit=").append(connectionCredit()).append(" localMaxData=").append(localMaxData)
+                .append(" received=").append(receivedData);
+        int shown = 0;
+        for (OverlayStream s : streams.values()) {
+            if (shown++ == 3) {
+                break;
+            }
+            b.append("\n  stream ").append(s.id).append(" opened=").append(s.opened)
+                    .append(" sendLimit=").append(s.sendLimit).append(" sentHigh=").append(s.send.sentHigh())
+                    .append(" written=").append(s.send.writeOffset()).append(" unacked=").append(s.send.unacked())
+                    .append(" lost=").append(s.send.hasLostData()).append(" recvLimit=").append(s.recvLimit)
+                    .append(" readOffset=").append(s.recv.readOffset()).append(" highest=").append(s.recv.highestReceived())
+                    .append(" wantWindow=").append(s.windowUpdateWanted);
+        }
+        return b.toString();
+    }
+
+    private static String rel(long t, long now) {
+        return t == Long.MAX_VALUE ? "never" : (t - now) / 1000 + "us";
     }
 }

@@ -188,4 +188,13 @@ public final class StreamLayer implements Connection.Host {
         Connection c = connections.get(peer);
         return c == null ? 0 : c.streamCount();
     }
+
+    /** Every connection's state, for diagnosing a stalled transfer. */
+    public String describe(long now) {
+        StringBuilder b = new StringBuilder();
+        for (Connection c : connections.values()) {
+            b.append(c.describe(now)).append('\n');
+        }
+        return b.toString();
+    }
 }

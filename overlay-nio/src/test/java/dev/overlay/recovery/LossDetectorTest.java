@@ -105,10 +105,23 @@ class LossDetectorTest {
         assertThat(d.lossDetectionDeadline()).isEqualTo(sent + 650 * MS);
         assertThat(d.onLossDetectionTimeout(sent + 650 * MS, l)).isEqualTo(2);
 
-        // Then the period doubled each time, and nothing was declared lost
+        // Then the period doubled each time up to the 1 s cap, and nothing was declared lost
         assertThat(d.ptoCount()).isEqualTo(2);
-        assertThat(d.lossDetectionDeadline()).isEqualTo(sent + 1_300 * MS);
+        assertThat(d.lossDetectionDeadline()).isEqualTo(sent + 1_000 * MS);
         assertThat(l.lost).isEmpty();
+    }
+
+    @Test
+    void theBackedOffPtoPeriodStopsGrowingAtOneSecond() throws AckException {
+        send(1, T0);
+        ack(T0 + 100 * MS, 1, 1);
+        long sent = T0 + 200 * MS;
+        send(2, sent);
+        for (int i = 0; i < 10; i++) {
+            d.onLossDetectionTimeout(d.lossDetectionDeadline(), l);
+        }
+        assertThat(d.ptoCount()).isEqualTo(10);
+        assertThat(d.lossDetectionDeadline()).isEqualTo(sent + RecoveryConstants.MAX_PTO_BACKOFF_NANOS);
     }
 
     @Test
@@ -128,7 +141,8 @@ class LossDetectorTest {
 
         send(2, fired);
 
-        assertThat(d.lossDetectionDeadline()).isEqualTo(fired + 2 * 1_024 * MS);
+        // The initial PTO (333 + 4 * 166.5 + 25 ms) already exceeds the 1 s backoff cap: it stays.
+        assertThat(d.lossDetectionDeadline()).isEqualTo(fired + 1_024 * MS);
     }
 
     @Test

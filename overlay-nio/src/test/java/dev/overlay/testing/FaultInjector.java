@@ -21,6 +21,8 @@ public final class FaultInjector {
     private long delayNanos;
     private long jitterNanos;
     private boolean blackhole;
+    private int mtu = Integer.MAX_VALUE;
+    private long tooBig;
     private int burstLeft;
     private long dropped;
     private long corrupted;
@@ -52,6 +54,16 @@ public final class FaultInjector {
         return this;
     }
 
+    /** Datagrams larger than {@code bytes} (UDP payload) are dropped, as on a path with DF set. */
+    public FaultInjector mtu(int bytes) {
+        this.mtu = bytes;
+        return this;
+    }
+
+    public long tooBig() {
+        return tooBig;
+    }
+
     /** While on, every datagram is lost. */
     public FaultInjector blackhole(boolean on) {
         this.blackhole = on;
@@ -72,6 +84,10 @@ public final class FaultInjector {
     /** What becomes of one datagram: nothing, one copy, or two; possibly altered. */
     public List<Delivery> apply(byte[] datagram) {
         List<Delivery> out = new ArrayList<>(2);
+        if (datagram.length > mtu) {
+            tooBig++;
+            return out;
+        }
         if (blackhole || lost()) {
             dropped++;
             return out;

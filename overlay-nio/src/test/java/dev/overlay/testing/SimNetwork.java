@@ -28,6 +28,7 @@ public final class SimNetwork {
     private final FaultInjector faults;
     private final Map<InetSocketAddress, Host> hosts = new HashMap<>();
     private final PriorityQueue<InFlight> inFlight = new PriorityQueue<>();
+    private final PriorityQueue<Timed> actions = new PriorityQueue<>();
     private long now;
     private long sequence;
 
@@ -70,6 +71,19 @@ public final class SimNetwork {
         hosts.put(to, h);
     }
 
+    /** Runs {@code action} at simulated time {@code at} exactly (to switch faults on and off). */
+    public void at(long at, Runnable action) {
+        actions.add(new Timed(at, sequence++, action));
+    }
+
+    private record Timed(long at, long seq, Runnable action) implements Comparable<Timed> {
+        @Override
+        public int compareTo(Timed o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
     /** Puts a raw datagram on the wire from {@code from} to {@code to}, bypassing faults. */
     public void inject(InetSocketAddress from, InetSocketAddress to, byte[] datagram) {
         inFlight.add(new InFlight(now, sequence++, from, to, datagram.clone()));
@@ -91,12 +105,23 @@ public final class SimNetwork {
             }
             stepsAtThisInstant = next > now ? 0 : stepsAtThisInstant + 1;
             if (stepsAtThisInstant > 100_000) {
-                throw new IllegalStateException("no progress at t=" + now + ": a deadline never clears");
+                throw new IllegalStateException("no progress at t=" + now + ": a deadline never clears\n" + describe());
             }
             now = Math.max(now, next);
             step();
         }
         return true;
+    }
+
+    /** Every host's deadlines and stream state, for failure messages. */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        for (Host h : hosts.values()) {
+            b.append(h.address).append(" device deadline ").append(h.device.nextDeadline() - now)
+                    .append(" streams deadline ").append(h.streams.nextDeadline(now) - now).append('\n')
+                    .append(h.streams.describe(now));
+        }
+        return b.toString();
     }
 
     /** Advances simulated time by {@code d}, running everything due on the way. */
@@ -109,6 +134,9 @@ public final class SimNetwork {
         if (!inFlight.isEmpty()) {
             t = inFlight.peek().at;
         }
+        if (!actions.isEmpty()) {
+            t = Math.min(t, actions.peek().at);
+        }
         for (Host h : hosts.values()) {
             t = Math.min(t, h.device.nextDeadline());
             t = Math.min(t, h.streams.nextDeadline(now));
@@ -117,6 +145,9 @@ public final class SimNetwork {
     }
 
     private void step() {
+        while (!actions.isEmpty() && actions.peek().at <= now) {
+            actions.poll().action().run();
+        }
         while (!inFlight.isEmpty() && inFlight.peek().at <= now) {
             InFlight f = inFlight.poll();
             Host h = hosts.get(f.to);
