@@ -22,11 +22,27 @@ final class ServeCommand implements Callable<Integer> {
             description = "Local UDP address to listen on, e.g. 0.0.0.0:7000.")
     String bind;
 
+    @Option(names = "--port", paramLabel = "P",
+            description = "Overlay port to export (needs --to). Nothing listens on the kernel network for it.")
+    Integer port;
+
+    @Option(names = "--to", paramLabel = "HOST:PORT",
+            description = "Local TCP service each overlay stream on --port is connected to, e.g. 127.0.0.1:5432.")
+    String to;
+
+    @Option(names = "--allow", paramLabel = "KEY",
+            description = "Only these keys may open streams to --port (repeat); default: any key.")
+    java.util.List<String> allow = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
+        Export export = Export.parse(port, to, allow);
         NodeConfig config = options.nodeConfig(bind);
         Logging.verbose();
         Node node = Node.start(config);
+        if (export != null) {
+            export.start(node);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
