@@ -38,10 +38,13 @@ public final class NodeId implements Comparable<NodeId> {
     private static final int HANDLE_LENGTH = 16;
 
     private final byte[] key;
+    /** Cached: NodeIds key hash maps on the packet path. */
+    private final int hash;
     private volatile Inet6Address handle;
 
     private NodeId(byte[] key) {
         this.key = key;
+        this.hash = Arrays.hashCode(key);
     }
 
     /** The node with {@code publicKey}; the array is copied. */
@@ -143,12 +146,12 @@ public final class NodeId implements Comparable<NodeId> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NodeId && Arrays.equals(key, ((NodeId) o).key);
+        return o == this || o instanceof NodeId other && hash == other.hash && Arrays.equals(key, other.key);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(key);
+        return hash;
     }
 
     /** The {@link #name()}. */

@@ -200,13 +200,15 @@ final class Connection implements LossDetector.Listener {
 
     private void signalStreams() {
         for (OverlayStream s : toSignal) {
+            s.toSignal = false;
             s.signal();
         }
         toSignal.clear();
     }
 
     private void touched(OverlayStream s) {
-        if (!toSignal.contains(s)) {
+        if (!s.toSignal) {
+            s.toSignal = true;
             toSignal.add(s);
         }
     }
@@ -318,7 +320,7 @@ final class Connection implements LossDetector.Listener {
         public void onMaxData(long max) {
             if (max > peerMaxData) {
                 peerMaxData = max;
-                sendRotation.addAll(streamsWithData());
+                queueAllForSending();
             }
         }
 
@@ -534,19 +536,16 @@ final class Connection implements LossDetector.Listener {
     }
 
     private void queueForSending(OverlayStream s) {
-        if (!sendRotation.contains(s)) {
+        if (!s.inRotation) {
+            s.inRotation = true;
             sendRotation.addLast(s);
         }
     }
 
-    private List<OverlayStream> streamsWithData() {
-        List<OverlayStream> list = new ArrayList<>();
+    private void queueAllForSending() {
         for (OverlayStream s : streams.values()) {
-            if (!sendRotation.contains(s)) {
-                list.add(s);
-            }
+            queueForSending(s);
         }
-        return list;
     }
 
     /** Forgets a stream once both directions are finished and nothing more can arrive for it. */
@@ -688,7 +687,11 @@ final class Connection implements LossDetector.Listener {
     }
 
     private void writeWindowUpdates(long now, ByteBuffer out, List<SentFrame> sent) {
-        if ((maxDataWanted || consumedData() + localWindow / 2 >= localMaxData) && out.remaining() >= 9) {
+        // Cheap test first: consumption never exceeds what arrived, so the per-stream sum is only
+        // computed once the peer has used half the connection window.
+        boolean nearLimit = receivedData + localWindow / 2 >= localMaxData
+                && consumedData() + localWindow / 2 >= localMaxData;
+        if ((maxDataWanted || nearLimit) && out.remaining() >= 9) {
             autotuneConnectionWindow(now);
             localMaxData = consumedData() + localWindow;
             FrameWriter.writeMaxData(out, localMaxData);
@@ -721,12 +724,12 @@ final class Connection implements LossDetector.Listener {
     private void writeStreams(long now, ByteBuffer out, List<SentFrame> sent) {
         for (int i = sendRotation.size(); i > 0 && out.remaining() > 24; i--) {
             OverlayStream s = sendRotation.pollFirst();
+            s.inRotation = false;
             if (!streams.containsKey(s.id)) {
                 continue;
             }
-            boolean more = StreamFrames.write(this, s, now, out, sent);
-            if (more) {
-                sendRotation.addLast(s);
+            if (StreamFrames.write(this, s, now, out, sent)) {
+                queueForSending(s);
             }
         }
     }
@@ -842,6 +845,9 @@ final class Connection implements LossDetector.Listener {
             s.signal();
         }
         streams.clear();
+        for (OverlayStream s : sendRotation) {
+            s.inRotation = false;
+        }
         sendRotation.clear();
         control.clear();
     }

@@ -56,6 +56,9 @@ public final class OverlayStream implements Closeable {
     int recvWindow;
     long lastWindowUpdateAt = Long.MIN_VALUE;
     boolean resetReceived;
+    /** Event-loop bookkeeping: already in the connection's send rotation / signal list. */
+    boolean inRotation;
+    boolean toSignal;
     boolean resetAcked;
     boolean resetQueued;
     boolean stopSent;
