@@ -618,6 +618,9 @@ final class Connection implements LossDetector.Listener {
             return 0;
         }
         register(now, len, sent);
+        // RFC 9002 (7.8): the window must not grow while the application, not the window, limits
+        // sending, or it would balloon on an idle-ish connection and burst later.
+        cc.setAppLimited(!hasWorkToSend() && loss.bytesInFlight() < cc.congestionWindow() / 2);
         return len;
     }
 
