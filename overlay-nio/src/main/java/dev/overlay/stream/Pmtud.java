@@ -35,6 +35,11 @@ final class Pmtud {
         this.ceiling = max;
     }
 
+    /** The size every path carries, where the search starts and falls back to. */
+    int base() {
+        return base;
+    }
+
     /** The datagram size packets use now. */
     int current() {
         return current;

@@ -183,6 +183,12 @@ public final class StreamLayer implements Connection.Host {
         }
     }
 
+    /** The datagram size in use toward {@code peer} (0 without a connection), for status and tests. */
+    public int pathMtu(NodeId peer) {
+        Connection c = connections.get(peer);
+        return c == null ? 0 : c.pmtud.current();
+    }
+
     /** Streams open to {@code peer} (for status and tests). */
     public int streamCount(NodeId peer) {
         Connection c = connections.get(peer);
