@@ -285,7 +285,9 @@ final class Connection implements LossDetector.Listener {
                         || code == StreamError.STREAM_LIMIT)) {
                     s.failLocked(new StreamRefusedException(peer, s.port(), code));
                 } else {
-                    s.failLocked(new SocketException("connection reset by peer: " + StreamError.describe(code)));
+                    // RFC 9000 3.2: RESET_STREAM ends the peer's sending only; our reads fail,
+                    // our own sending goes on unless a STOP_SENDING says otherwise.
+                    s.failReadsLocked(new SocketException("connection reset by peer: " + StreamError.describe(code)));
                 }
                 s.resetReceived = true;
             } finally {
@@ -303,11 +305,12 @@ final class Connection implements LossDetector.Listener {
             }
             s.lock.lock();
             try {
-                // RFC 9000 3.5: answer STOP_SENDING with RESET_STREAM.
-                if (s.resetToSend < 0 && !s.send.allAcked()) {
+                // RFC 9000 3.5: answer STOP_SENDING with RESET_STREAM. Only our sending ends:
+                // what the peer already sent us (and its FIN) is still delivered.
+                if (s.resetToSend < 0 && !(s.send.finOffset() >= 0 && s.send.allAcked())) {
                     s.resetToSend = code;
                 }
-                s.failLocked(new SocketException("connection reset by peer: it stopped reading ("
+                s.failWritesLocked(new SocketException("connection reset by peer: it stopped reading ("
                         + StreamError.describe(code) + ")"));
             } finally {
                 s.lock.unlock();
@@ -490,7 +493,7 @@ final class Connection implements LossDetector.Listener {
                 OverlayStream s = sf.stream();
                 s.lock.lock();
                 try {
-                    if (s.failure == null || s.resetToSend < 0 && !s.resetReceived) {
+                    if (s.sending()) {
                         s.send.onLost(sf.offset(), sf.length(), sf.fin());
                     }
                 } finally {
@@ -575,13 +578,17 @@ final class Connection implements LossDetector.Listener {
         s.lock.lock();
         try {
             // Sending is finished when the FIN was acknowledged, or a reset ended it either way.
-            boolean sendDone = s.send.finOffset() >= 0 && s.send.allAcked() || s.resetAcked || s.resetReceived;
+            boolean sendDone = s.send.finOffset() >= 0 && s.send.allAcked() || s.resetAcked
+                    || s.failure != null && s.resetToSend < 0;
             boolean recvDone = s.recv.atEnd() || s.resetReceived
                     || (s.closed || s.inputShut) && s.recv.complete();
             if (!(sendDone && recvDone) || !streams.containsKey(s.id)) {
                 return;
             }
             streams.remove(s.id);
+            // A retired stream's bytes count as consumed for connection flow control (RFC 9000
+            // 4.5: the final size is what the stream used of the connection's credit).
+            consumedData += Math.max(s.recv.readOffset(), s.recv.highestReceived());
             s.send.release();
             s.recv.release();
             s.signalAllLocked();
@@ -718,7 +725,7 @@ final class Connection implements LossDetector.Listener {
                 && consumedData() + localWindow / 2 >= localMaxData;
         if ((maxDataWanted || nearLimit) && out.remaining() >= 9) {
             autotuneConnectionWindow(now);
-            localMaxData = consumedData() + localWindow;
+            localMaxData = Math.max(localMaxData, consumedData() + localWindow); // never lowered
             FrameWriter.writeMaxData(out, localMaxData);
             sent.add(new SentFrame.MaxData());
             maxDataWanted = false;

@@ -44,6 +44,10 @@ public final class OverlayStream implements Closeable {
     // ---- state, guarded by lock
     boolean opened;
     IOException failure;
+    /** Set when the peer stopped reading (STOP_SENDING): writes fail, reads go on. */
+    IOException writeFailure;
+    /** Set when the peer reset its sending (RESET_STREAM): reads fail, writes go on. */
+    IOException readFailure;
     boolean inputShut;
     boolean closed;
     long resetToSend = -1;
@@ -138,6 +142,12 @@ public final class OverlayStream implements Closeable {
     }
 
     private int readLocked(ByteBuffer dst, byte[] b, int off, int len) throws IOException {
+        if (resetToSend >= 0 && failure != null) {
+            throw failure; // reset by this side
+        }
+        if (readFailure != null) {
+            throw readFailure; // like TCP after a RST: what was buffered is discarded
+        }
         if (closed || inputShut) {
             return -1;
         }
@@ -208,6 +218,9 @@ public final class OverlayStream implements Closeable {
         if (failure != null) {
             throw failure;
         }
+        if (writeFailure != null) {
+            throw writeFailure;
+        }
         if (closed) {
             throw new SocketException("stream closed");
         }
@@ -220,7 +233,7 @@ public final class OverlayStream implements Closeable {
     public int writable() {
         lock.lock();
         try {
-            return failure != null || closed || send.finOffset() >= 0 ? 0 : send.space();
+            return failure != null || writeFailure != null || closed || send.finOffset() >= 0 ? 0 : send.space();
         } finally {
             lock.unlock();
         }
@@ -258,10 +271,12 @@ public final class OverlayStream implements Closeable {
     public void reset(long code) {
         lock.lock();
         try {
-            if (failure == null && !send.allAcked()) {
+            if (failure == null && !resetReceived) {
+                // Like a TCP RST: the peer's reads and writes both fail, whatever was acknowledged.
                 resetToSend = code;
                 stopSendingToSend = true;
             }
+            inputShut = true; // anything still arriving is discarded, not buffered
             failLocked(new SocketException("stream reset by this side (code " + code + ")"));
             requestService();
         } finally {
@@ -406,6 +421,27 @@ public final class OverlayStream implements Closeable {
     }
 
     void signalAllLocked() {
+        changed.signalAll();
+    }
+
+    /** Fails reads only (the peer reset its sending); writes continue. */
+    void failReadsLocked(IOException e) {
+        if (readFailure == null) {
+            readFailure = e;
+        }
+        changed.signalAll();
+    }
+
+    /** True while this side still sends data: not reset, not failed, the peer still reads. */
+    boolean sending() {
+        return resetToSend < 0 && failure == null && writeFailure == null;
+    }
+
+    /** Fails writes only (the peer stopped reading); reads continue. */
+    void failWritesLocked(IOException e) {
+        if (writeFailure == null) {
+            writeFailure = e;
+        }
         changed.signalAll();
     }
 

@@ -23,7 +23,7 @@ final class StreamFrames {
         s.lock.lock();
         try {
             c.streamWindowUpdateLocked(now, s, out, sent);
-            if (!s.opened || s.resetToSend >= 0 || s.resetReceived) {
+            if (!s.opened || !s.sending()) {
                 return s.windowUpdateWanted;
             }
             while (out.remaining() >= MIN_FRAME_ROOM && writeOne(c, s, out, sent)) {
