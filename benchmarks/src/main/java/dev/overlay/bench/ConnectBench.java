@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class ConnectBench {
     private static final int PING = 0x5a;
 
-    @Param({"tcp", "tls"})
+    @Param({"tcp", "tls", "overlay", "overlay1400"})
     public String transport;
 
     private Transport net;

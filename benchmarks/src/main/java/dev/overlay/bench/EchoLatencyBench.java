@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class EchoLatencyBench {
     static final int MESSAGE = 64;
 
-    @Param({"tcp", "tls"})
+    @Param({"tcp", "tls", "overlay", "overlay1400"})
     public String transport;
 
     private Transport net;

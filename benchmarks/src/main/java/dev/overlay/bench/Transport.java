@@ -8,7 +8,7 @@ import java.io.OutputStream;
 /**
  * The small surface the transport benchmarks run against: a listener, a connector, and
  * established byte-stream connections. Kernel TCP ({@link KernelTcp}) and JDK TLS 1.3
- * ({@link JdkTls13}) implement it; the overlay stream API gets an adapter with the same shape.
+ * ({@link JdkTls13}) implement it, and so does the overlay's stream API ({@link Overlay}).
  *
  * <p>Contract, which every implementation keeps so that the benchmarks compare like with like:
  * <ul>
@@ -33,7 +33,7 @@ public interface Transport extends Closeable {
     /** Opens a connection to {@code endpoint}; returns once it is established. */
     Conn connect(Endpoint endpoint) throws IOException;
 
-    /** Releases transport-wide resources (none for kernel TCP and JDK TLS). */
+    /** Releases transport-wide resources (none for kernel TCP and JDK TLS; the two nodes for the overlay). */
     @Override
     default void close() throws IOException {}
 
@@ -56,11 +56,14 @@ public interface Transport extends Closeable {
     }
 
     /** The {@code transport} benchmark parameter values this factory knows. */
-    String NAMES = "tcp, tls";
+    String NAMES = "tcp, tls, overlay, overlay1400";
 
     /**
      * The transport named by a benchmark parameter: {@code tcp} (kernel TCP, TCP_NODELAY) or
-     * {@code tls} (JDK TLS 1.3, TLS_AES_256_GCM_SHA384, full handshake on every connect).
+     * {@code tls} (JDK TLS 1.3, TLS_AES_256_GCM_SHA384, full handshake on every connect),
+     * {@code overlay} (overlay streams between two nodes over UDP loopback, datagram size found by
+     * path MTU discovery: 65507 on loopback) or {@code overlay1400} (the same, UDP payloads capped
+     * at 1432 bytes: 1400-byte stream packets).
      */
     static Transport named(String name) throws IOException {
         switch (name) {
@@ -68,6 +71,10 @@ public interface Transport extends Closeable {
                 return new KernelTcp();
             case "tls":
                 return new JdkTls13();
+            case "overlay":
+                return Overlay.discovered();
+            case "overlay1400":
+                return Overlay.limited1400();
             default:
                 throw new IllegalArgumentException("unknown transport '" + name + "', expected one of: " + NAMES);
         }
