@@ -35,18 +35,7 @@ import java.util.logging.Logger;
  * (what loopback carries); {@link #limited1400()} caps UDP payloads at {@value #DATAGRAM_1400}
  * bytes, i.e. 1400-byte stream packets plus the session layer's 32-byte header and tag.
  *
- * <p>Closing, and an overlay bug it works around: {@link OverlayStream#close()} on a stream whose
- * input has not reached end of stream sends STOP_SENDING. The peer's stream then fails ("connection
- * reset by peer: it stopped reading"); if everything it wrote was already acknowledged it answers
- * with no RESET_STREAM, and its own later {@code close()} sends no FIN either (a failed stream skips
- * the FIN). Neither end's stream ever finishes, so both stay in their connection's stream table for
- * good: every connect/echo/close cycle of {@code ConnectBench} leaks one stream per side, and the
- * 1025th connect is refused ("too many concurrent streams", maxStreamsPerPeer = 1024). So
- * {@link Conn#close()} here half-closes ({@link OverlayStream#shutdownOutput()}: a FIN) and closes
- * fully only once the input is at end of stream; in the benchmarks the peer closes in response
- * to that FIN, its FIN finishes the stream, and both ends forget it. Run with
- * {@code -Doverlay.bench.strictClose=true} (JMH: {@code -jvmArgsAppend -Doverlay.bench.strictClose=true})
- * to close with plain {@code OverlayStream.close()} instead and see the bug.
+ * <p>{@link Conn#close()} is a plain {@link OverlayStream#close()}, as an application would call it.
  *
  * <p>Timeouts ({@link KernelTcp#TIMEOUT_MS} each): connect, accept and every blocking read. A
  * blocking write has no timeout in the overlay API, so a watchdog thread resets a stream whose
@@ -58,9 +47,6 @@ public final class Overlay implements Transport {
     static final Duration TIMEOUT = Duration.ofMillis(KernelTcp.TIMEOUT_MS);
     /** How often the watchdog looks at blocked writes. */
     private static final long WATCH_MS = 1_000;
-    /** Close with plain {@link OverlayStream#close()} (see the class comment). */
-    static final boolean STRICT_CLOSE = Boolean.getBoolean("overlay.bench.strictClose");
-    private static final java.nio.ByteBuffer NOTHING = java.nio.ByteBuffer.allocate(0);
     /** Keeps the node's INFO lines ("node ... listening on udp ...") out of benchmark output. */
     private static final Logger QUIET = quiet();
 
@@ -268,28 +254,10 @@ public final class Overlay implements Transport {
             return out;
         }
 
-        /**
-         * Graceful close: everything written is still delivered and the peer reads end of stream.
-         * Unless {@link #STRICT_CLOSE}, a half-close that becomes a full close only when the input is
-         * already at its end (see the class comment).
-         */
         @Override
         public void close() {
             open.remove(this);
-            if (STRICT_CLOSE) {
-                stream.close();
-                return;
-            }
-            stream.shutdownOutput();
-            boolean inputEnded;
-            try {
-                inputEnded = stream.read(NOTHING.duplicate()) < 0;
-            } catch (IOException e) {
-                inputEnded = true; // the stream failed: nothing more will arrive
-            }
-            if (inputEnded) {
-                stream.close();
-            }
+            stream.close();
         }
     }
 }
