@@ -809,6 +809,9 @@ final class Connection implements LossDetector.Listener {
 
     /** When {@link #onTimer} or {@link #poll} next has work. */
     long nextDeadline(long now) {
+        if (closedWith != null) {
+            return closeSent || closeCode < 0 ? Long.MAX_VALUE : now; // only the CONNECTION_CLOSE is left
+        }
         long d = Math.min(loss.lossDetectionDeadline(), ackDeadline);
         long probeAt = pmtud.nextProbeAt();
         boolean work = hasWorkToSend() || probeAt <= now;
@@ -866,6 +869,9 @@ final class Connection implements LossDetector.Listener {
 
     /** True when the connection has neither streams nor anything left to send: it may be dropped. */
     boolean idle(long now) {
+        if (closedWith != null) {
+            return closeSent || closeCode < 0;
+        }
         return streams.isEmpty() && control.isEmpty() && loss.bytesInFlight() == 0
                 && now - lastReceivedAt >= config.idleTimeout().toNanos();
     }

@@ -54,6 +54,11 @@ class StreamLivenessTest {
                 .isInstanceOf(SocketException.class).hasMessageContaining("connection timed out");
         assertThatThrownBy(() -> cs[0].write(ByteBuffer.wrap(new byte[1])))
                 .isInstanceOf(SocketException.class).hasMessageContaining("connection timed out");
+
+        // And the dead connection leaves no timer behind (the simulator fails on a stuck deadline)
+        net.advance(Duration.ofMinutes(5));
+        assertThat(a.streams.nextDeadline(net.now())).isEqualTo(Long.MAX_VALUE);
+        assertThat(a.streams.pathMtu(b.device.self())).as("connection forgotten").isZero();
     }
 
     @Test
