@@ -823,8 +823,8 @@ final class Connection implements LossDetector.Listener {
         } else if (probeAt > now) {
             d = Math.min(d, probeAt);
         }
+        d = Math.min(d, lastReceivedAt + config.idleTimeout().toNanos());
         if (!streams.isEmpty()) {
-            d = Math.min(d, lastReceivedAt + config.idleTimeout().toNanos());
             if (loss.bytesInFlight() == 0) {
                 d = Math.min(d, keepaliveAt()); // with data in flight, the PTO probes instead
             }
@@ -872,8 +872,9 @@ final class Connection implements LossDetector.Listener {
         if (closedWith != null) {
             return closeSent || closeCode < 0;
         }
-        return streams.isEmpty() && control.isEmpty() && loss.bytesInFlight() == 0
-                && now - lastReceivedAt >= config.idleTimeout().toNanos();
+        // Nothing heard for the idle timeout and no stream to fail: forget the connection, even
+        // with probes outstanding (a vanished peer must not be probed forever).
+        return streams.isEmpty() && now - lastReceivedAt >= config.idleTimeout().toNanos();
     }
 
     // ------------------------------------------------------------------ closing

@@ -87,4 +87,20 @@ class StreamLivenessTest {
         assertThat(fresh.isOpenedForTest()).isTrue();
         assertThat(l2.poll()).isNotNull();
     }
+
+    @Test
+    void aConnectionWhosePeerVanishedAfterItsStreamsClosedIsForgottenNotProbedForever() {
+        SimNetwork net = new SimNetwork(new FaultInjector(3).delay(5_000_000, 0));
+        Host a = net.host(1, A, DeviceConfig.DEFAULTS, 1);
+        Host b = net.host(2, B, DeviceConfig.DEFAULTS, 2);
+        a.device.addPeer(b.device.self(), b.address);
+        OverlayStream[] cs = openPair(net, a, b);
+        cs[0].reset(StreamError.APPLICATION_MIN);
+        net.remove(b); // the reset and everything after it go nowhere
+
+        net.advance(Duration.ofMinutes(2));
+
+        assertThat(a.streams.pathMtu(b.device.self())).as("connection forgotten").isZero();
+        assertThat(a.streams.nextDeadline(net.now())).isEqualTo(Long.MAX_VALUE);
+    }
 }
