@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,16 +32,11 @@ class ForwardIT {
     Path dir;
 
     private String keygen(String file) throws Exception {
-        try (OverlayProcess p = OverlayProcess.start("keygen", "--out", dir.resolve(file).toString())) {
-            assertThat(p.awaitExit(LIMIT)).isZero();
-            return p.awaitLine(l -> l.startsWith("out: "), LIMIT).substring(5);
-        }
+        return OverlayProcess.keygen(dir, file, LIMIT);
     }
 
     private static int port(OverlayProcess p, Pattern pattern, int group) throws Exception {
-        Matcher m = pattern.matcher(p.awaitLine(l -> pattern.matcher(l).matches(), LIMIT));
-        assertThat(m.matches()).isTrue();
-        return Integer.parseInt(m.group(group));
+        return p.awaitPort(pattern, group, LIMIT);
     }
 
     /** A kernel TCP server that hashes everything it reads, then answers with the 32-byte SHA-256. */

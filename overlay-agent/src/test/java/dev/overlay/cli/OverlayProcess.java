@@ -55,6 +55,25 @@ final class OverlayProcess implements AutoCloseable {
         t.start();
     }
 
+    /** Runs {@code keygen --out dir/file} and returns the new node's name. */
+    static String keygen(Path dir, String file, Duration limit) throws Exception {
+        try (OverlayProcess p = start("keygen", "--out", dir.resolve(file).toString())) {
+            if (p.awaitExit(limit) != 0) {
+                throw new AssertionError("keygen failed:\n" + String.join("\n", p.lines()));
+            }
+            return p.awaitLine(l -> l.startsWith("out: "), limit).substring(5);
+        }
+    }
+
+    /** Waits for a line matching {@code pattern} and returns the integer in {@code group}. */
+    int awaitPort(java.util.regex.Pattern pattern, int group, Duration limit) throws InterruptedException {
+        java.util.regex.Matcher m = pattern.matcher(awaitLine(l -> pattern.matcher(l).matches(), limit));
+        if (!m.matches()) {
+            throw new IllegalStateException("line stopped matching " + pattern);
+        }
+        return Integer.parseInt(m.group(group));
+    }
+
     /** Waits until a line matching {@code p} has been printed; fails after {@code limit}. */
     String awaitLine(Predicate<String> p, Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();

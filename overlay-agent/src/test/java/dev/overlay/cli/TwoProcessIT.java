@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,16 +17,11 @@ class TwoProcessIT {
     Path dir;
 
     private String keygen(String file) throws Exception {
-        try (OverlayProcess p = OverlayProcess.start("keygen", "--out", dir.resolve(file).toString())) {
-            assertThat(p.awaitExit(LIMIT)).isZero();
-            return p.awaitLine(l -> l.startsWith("out: "), LIMIT).substring(5);
-        }
+        return OverlayProcess.keygen(dir, file, LIMIT);
     }
 
     private static int servingPort(OverlayProcess server) throws Exception {
-        Matcher m = SERVING.matcher(server.awaitLine(l -> SERVING.matcher(l).matches(), LIMIT));
-        assertThat(m.matches()).isTrue();
-        return Integer.parseInt(m.group(2));
+        return server.awaitPort(SERVING, 2, LIMIT);
     }
 
     @Test
