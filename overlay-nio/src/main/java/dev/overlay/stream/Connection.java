@@ -55,6 +55,14 @@ final class Connection implements LossDetector.Listener {
     private long ackElicitingReceived;
     /** At most this many ACK ranges are reported; older gaps are forgotten (bounded ACK state). */
     private static final int MAX_ACK_RANGES = 64;
+    /**
+     * Holes one stream's receive buffer may have. Loss makes a few; a peer sending 1-byte frames
+     * in descending order makes one per frame, and each costs the range set an array shift.
+     * 4096 covers a 16 MiB window at 10 % loss and bounds the work.
+     */
+    static final int MAX_RECEIVE_GAPS = 4096;
+    /** Pending control frames (OPEN_OK, resets, ...) a peer's behaviour may queue before it is cut off. */
+    static final int MAX_QUEUED_CONTROL = 16_384;
     /** Session transport overhead (header + tag) around our payload, in bytes. */
     static final int SESSION_OVERHEAD = 32;
 
@@ -67,7 +75,10 @@ final class Connection implements LossDetector.Listener {
     private long nextLocalStreamId;
 
     private final Map<Long, OverlayStream> streams = new HashMap<>();
+    /** Peer-opened stream ids ever seen (as id >>> 1): live, closed, or void. */
     private final RangeSet peerStreamIds = new RangeSet();
+    /** The highest peer stream id (as id >>> 1) opened by an OPEN frame; bounds plausible ids. */
+    private long highestPeerOpen = -1;
     private final ArrayDeque<OverlayStream> sendRotation = new ArrayDeque<>();
     private final ArrayDeque<SentFrame> control = new ArrayDeque<>();
 
@@ -89,7 +100,15 @@ final class Connection implements LossDetector.Listener {
     private long localMaxData;
     private int localWindow;
     private long receivedData;
-    private long consumedData;
+    /**
+     * Bytes of this connection's credit the receiving side has used up: read by applications,
+     * discarded, or left unread in retired streams. Updated by application threads (reads), hence
+     * atomic; the loop compares it with the advertised MAX_DATA.
+     */
+    private final java.util.concurrent.atomic.AtomicLong consumed = new java.util.concurrent.atomic.AtomicLong();
+    /** consumed value at the last MAX_DATA, and half the window: when to wake the loop for another. */
+    private volatile long consumedAtLastMaxData;
+    private volatile long halfWindow;
     private long lastMaxDataAt = Long.MIN_VALUE;
     private boolean maxDataWanted;
 
@@ -116,6 +135,7 @@ final class Connection implements LossDetector.Listener {
         this.pacer = new Pacer(pmtud.current() - SESSION_OVERHEAD);
         this.loss = new LossDetector(rtt, cc, config.maxAckDelay().toNanos());
         this.localWindow = config.initialConnectionWindow();
+        this.halfWindow = localWindow / 2;
         this.localMaxData = localWindow;
         this.peerMaxData = config.initialConnectionWindow();
         this.lastReceivedAt = now;
@@ -142,7 +162,7 @@ final class Connection implements LossDetector.Listener {
     }
 
     private OverlayStream newStream(long id, int port) {
-        OverlayStream s = new OverlayStream(id, peer, port, host.service(), config.sendBufferBytes(),
+        OverlayStream s = new OverlayStream(this, id, peer, port, host.service(), config.sendBufferBytes(),
                 config.initialStreamWindow(), config.initialStreamWindow());
         s.recvLimit = config.initialStreamWindow();
         return s;
@@ -261,6 +281,17 @@ final class Connection implements LossDetector.Listener {
                     fail("stream " + id + " exceeded its flow-control window", StreamError.FLOW_CONTROL);
                     return;
                 }
+                long finalSize = s.recv.finalSize();
+                if (finalSize >= 0 && (end > finalSize || fin && end != finalSize)
+                        || fin && end < s.recv.highestReceived()) {
+                    // RFC 9000 4.5: data past the final size, or a changed final size
+                    fail("stream " + id + " broke its final size", StreamError.FINAL_SIZE);
+                    return;
+                }
+                if (s.recv.gaps() > MAX_RECEIVE_GAPS) {
+                    fail("stream " + id + " has more than " + MAX_RECEIVE_GAPS + " holes", StreamError.PROTOCOL_VIOLATION);
+                    return;
+                }
                 long before = s.recv.highestReceived();
                 if (s.inputShut || s.closed) {
                     s.recv.write(offset, packet, at, len);
@@ -291,6 +322,19 @@ final class Connection implements LossDetector.Listener {
             }
             s.lock.lock();
             try {
+                long known = s.recv.finalSize();
+                if (known >= 0 && known != finalSize || finalSize < s.recv.highestReceived()
+                        || finalSize > s.recvLimit) {
+                    fail("stream " + id + " reset with a final size it contradicts", StreamError.FINAL_SIZE);
+                    return;
+                }
+                // RFC 9000 4.5: bytes up to the final size count against the connection window
+                // even if they never arrive.
+                receivedData += finalSize - s.recv.highestReceived();
+                if (receivedData > localMaxData) {
+                    fail("peer exceeded the connection flow-control window", StreamError.FLOW_CONTROL);
+                    return;
+                }
                 s.recv.setFinalSize(finalSize);
                 if (!s.opened && s.send.sentHigh() == 0 && (code == StreamError.REFUSED
                         || code == StreamError.NOT_ALLOWED || code == StreamError.BACKLOG_FULL
@@ -321,6 +365,8 @@ final class Connection implements LossDetector.Listener {
                 // what the peer already sent us (and its FIN) is still delivered.
                 if (s.resetToSend < 0 && !(s.send.finOffset() >= 0 && s.send.allAcked())) {
                     s.resetToSend = code;
+                    s.resetQueued = true; // answered now, not when the application next looks
+                    queueControl(new SentFrame.ResetStream(s.id, code, s.send.sentHigh()));
                 }
                 s.failWritesLocked(new SocketException("connection reset by peer: it stopped reading ("
                         + StreamError.describe(code) + ")"));
@@ -371,10 +417,10 @@ final class Connection implements LossDetector.Listener {
         public void onOpenOk(long id) {
             OverlayStream s = streams.get(id);
             if (s == null) {
-                if (isLocal(id)) {
-                    control.add(new SentFrame.ResetStream(id, StreamError.UNKNOWN_STREAM, 0));
+                if (!isLocal(id) || id >= nextLocalStreamId) {
+                    fail("OPEN_OK for stream " + id + ", which this side never opened", StreamError.PROTOCOL_VIOLATION);
                 }
-                return;
+                return; // a late OPEN_OK for a stream we already closed
             }
             s.lock.lock();
             try {
@@ -392,6 +438,7 @@ final class Connection implements LossDetector.Listener {
         int n = s.recv.readable();
         if (n > 0) {
             s.recv.read(new byte[n], 0, n);
+            consumed(n);
             s.windowUpdateWanted = true;
             queueForSending(s);
         }
@@ -399,6 +446,28 @@ final class Connection implements LossDetector.Listener {
 
     private boolean isLocal(long id) {
         return ((id & 1) == 0) == evenIds;
+    }
+
+    /**
+     * A peer opens ids in order; one far beyond the highest it used (more than twice the stream
+     * limit) can only come from a broken or hostile peer, and would make the id set grow.
+     */
+    private boolean peerIdPlausible(long id) {
+        if ((id >>> 1) > highestPeerOpen + 2L * config.maxStreamsPerPeer()) {
+            inbound.fail("peer used stream id " + id + ", far beyond any it opened", StreamError.PROTOCOL_VIOLATION);
+            return false;
+        }
+        return true;
+    }
+
+    /** Queues a control frame; a peer that makes the queue grow past the bound is cut off. */
+    private void queueControl(SentFrame f) {
+        if (control.size() >= MAX_QUEUED_CONTROL) {
+            inbound.fail("peer caused more than " + MAX_QUEUED_CONTROL + " pending control frames",
+                    StreamError.PROTOCOL_VIOLATION);
+            return;
+        }
+        control.add(f);
     }
 
     /**
@@ -410,21 +479,29 @@ final class Connection implements LossDetector.Listener {
         if (s != null) {
             return s;
         }
-        boolean knownClosed = isLocal(id) ? id < nextLocalStreamId : peerStreamIds.contains(id);
-        if (!knownClosed) {
-            if (!isLocal(id)) {
-                peerStreamIds.add(id, id); // a frame before its OPEN: the stream is void
+        if (isLocal(id)) {
+            if (id >= nextLocalStreamId) {
+                inbound.fail("peer referred to stream " + id + ", which this side never opened",
+                        StreamError.PROTOCOL_VIOLATION);
             }
-            control.add(new SentFrame.ResetStream(id, StreamError.UNKNOWN_STREAM, 0));
+            return null; // one of ours, closed and forgotten
+        }
+        if (peerIdPlausible(id) && !peerStreamIds.contains(id >>> 1)) {
+            // A frame before its OPEN (reordering): the stream is void, so a late OPEN is ignored.
+            // Nothing is sent back: the opener waits for OPEN_OK before it sends data, so only a
+            // reset can come first, and that stream is being abandoned anyway.
+            peerStreamIds.add(id >>> 1, id >>> 1);
         }
         return null;
     }
 
     private void acceptOpen(long id, int port) {
-        if (isLocal(id) || peerStreamIds.contains(id)) {
+        if (isLocal(id) || !peerIdPlausible(id) || peerStreamIds.contains(id >>> 1)) {
             return; // a retransmitted OPEN, or an OPEN for an id we already reset
         }
-        peerStreamIds.add(id, id);
+        // Ids of one side share a parity: id >>> 1 makes them consecutive, so the set stays one range.
+        peerStreamIds.add(id >>> 1, id >>> 1);
+        highestPeerOpen = Math.max(highestPeerOpen, id >>> 1);
         long refusal = 0;
         StreamListener l = host.listener(port);
         if (l == null) {
@@ -444,7 +521,7 @@ final class Connection implements LossDetector.Listener {
                 refusal = StreamError.BACKLOG_FULL;
             }
         }
-        control.add(refusal == 0 ? new SentFrame.OpenOk(id) : new SentFrame.ResetStream(id, refusal, 0));
+        queueControl(refusal == 0 ? new SentFrame.OpenOk(id) : new SentFrame.ResetStream(id, refusal, 0));
     }
 
     // ------------------------------------------------------------------ acks and losses
@@ -544,8 +621,8 @@ final class Connection implements LossDetector.Listener {
     /** The application touched {@code s} (wrote, read, closed, reset): look at it on the next poll. */
     void serviceStream(OverlayStream s) {
         s.queuedForService.set(false);
-        if (!streams.containsKey(s.id)) {
-            return;
+        if (closedWith != null || streams.get(s.id) != s) {
+            return; // a stream of an older connection to this peer, or one already retired
         }
         s.lock.lock();
         try {
@@ -594,13 +671,14 @@ final class Connection implements LossDetector.Listener {
                     || s.failure != null && s.resetToSend < 0;
             boolean recvDone = s.recv.atEnd() || s.resetReceived
                     || (s.closed || s.inputShut) && s.recv.complete();
-            if (!(sendDone && recvDone) || !streams.containsKey(s.id)) {
+            if (!(sendDone && recvDone) || streams.get(s.id) != s) {
                 return;
             }
             streams.remove(s.id);
-            // A retired stream's bytes count as consumed for connection flow control (RFC 9000
-            // 4.5: the final size is what the stream used of the connection's credit).
-            consumedData += Math.max(s.recv.readOffset(), s.recv.highestReceived());
+            // What a retired stream used of the connection's credit but nobody read counts as
+            // consumed (RFC 9000 4.5: the final size is what the stream used).
+            long used = Math.max(s.recv.highestReceived(), Math.max(0, s.recv.finalSize()));
+            consumed.addAndGet(Math.max(0, used - s.recv.readOffset()));
             s.send.release();
             s.recv.release();
             s.signalAllLocked();
@@ -737,7 +815,10 @@ final class Connection implements LossDetector.Listener {
                 && consumedData() + localWindow / 2 >= localMaxData;
         if ((maxDataWanted || nearLimit) && out.remaining() >= 9) {
             autotuneConnectionWindow(now);
-            localMaxData = Math.max(localMaxData, consumedData() + localWindow); // never lowered
+            long c = consumedData();
+            localMaxData = Math.max(localMaxData, c + localWindow); // never lowered
+            consumedAtLastMaxData = c;
+            halfWindow = localWindow / 2;
             FrameWriter.writeMaxData(out, localMaxData);
             sent.add(new SentFrame.MaxData());
             maxDataWanted = false;
@@ -746,11 +827,20 @@ final class Connection implements LossDetector.Listener {
     }
 
     private long consumedData() {
-        long sum = consumedData;
-        for (OverlayStream s : streams.values()) {
-            sum += s.recv.readOffset();
-        }
-        return sum;
+        return consumed.get();
+    }
+
+    /**
+     * Called by a reader (any thread) after consuming {@code n} bytes.
+     *
+     * @return true when half the connection window has been consumed since the last MAX_DATA, so
+     *     the reader must ask the loop to send another (no single stream may have crossed its own
+     *     threshold)
+     */
+    boolean consumed(int n) {
+        long now = consumed.addAndGet(n);
+        long last = consumedAtLastMaxData;
+        return now - last >= halfWindow && now - n - last < halfWindow;
     }
 
     // Autotuning (as Chromium's and quinn's receivers): if the window was used up within two round
@@ -769,7 +859,7 @@ final class Connection implements LossDetector.Listener {
         for (int i = sendRotation.size(); i > 0 && out.remaining() > 24; i--) {
             OverlayStream s = sendRotation.pollFirst();
             s.inRotation = false;
-            if (!streams.containsKey(s.id)) {
+            if (streams.get(s.id) != s) {
                 continue;
             }
             if (StreamFrames.write(this, s, now, out, sent)) {

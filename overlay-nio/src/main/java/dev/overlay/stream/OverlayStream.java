@@ -32,6 +32,8 @@ public final class OverlayStream implements Closeable {
     }
 
     final long id;
+    /** The connection this stream belongs to: a restarted peer's new connection reuses ids. */
+    final Connection conn;
     private final NodeId peer;
     private final int port;
     private final Service service;
@@ -69,8 +71,9 @@ public final class OverlayStream implements Closeable {
     private long readTimeoutNanos;
     private volatile Runnable readinessListener;
 
-    OverlayStream(long id, NodeId peer, int port, Service service, int sendBufferBytes,
+    OverlayStream(Connection conn, long id, NodeId peer, int port, Service service, int sendBufferBytes,
                   int initialWindow, long initialSendLimit) {
+        this.conn = conn;
         this.id = id;
         this.peer = peer;
         this.port = port;
@@ -159,9 +162,12 @@ public final class OverlayStream implements Closeable {
             return recv.atEnd() ? -1 : 0;
         }
         int n = dst != null ? recv.read(dst) : recv.read(b, off, len);
+        boolean connectionWindow = n > 0 && conn.consumed(n);
         if (n > 0 && recv.readOffset() + recvWindow / 2 >= recvLimit && !windowUpdateWanted) {
             windowUpdateWanted = true; // half the window consumed: grant more (RFC 9000 4.2)
             requestService();
+        } else if (connectionWindow) {
+            requestService(); // half the connection window consumed across streams: MAX_DATA
         }
         return n;
     }
@@ -320,6 +326,9 @@ public final class OverlayStream implements Closeable {
                 if (failure != null) {
                     throw failure;
                 }
+                if (writeFailure != null) {
+                    throw writeFailure;
+                }
                 awaitLocked(deadline, "delivery");
             }
         } finally {
@@ -416,7 +425,13 @@ public final class OverlayStream implements Closeable {
         }
         Runnable l = readinessListener;
         if (l != null) {
-            l.run();
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                // An application callback must never take the node's event loop down with it.
+                System.getLogger("dev.overlay.stream").log(System.Logger.Level.WARNING,
+                        "readiness listener of " + this + " threw; ignored", e);
+            }
         }
     }
 

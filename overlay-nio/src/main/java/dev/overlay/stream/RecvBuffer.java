@@ -35,6 +35,11 @@ final class RecvBuffer {
         received.add(from, end - 1);
     }
 
+    /** Holes between received ranges (each costs the range set an entry). */
+    int gaps() {
+        return received.rangeCount();
+    }
+
     void setFinalSize(long size) {
         finalSize = size;
     }

@@ -25,6 +25,8 @@ public final class StreamError {
     public static final long PROTOCOL_VIOLATION = 0x7;
     /** The local side is shutting down (connection close code). */
     public static final long SHUTDOWN = 0x8;
+    /** The peer contradicted a stream's final size (RFC 9000 4.5). */
+    public static final long FINAL_SIZE = 0x9;
     /** First code applications may use. */
     public static final long APPLICATION_MIN = 0x100;
 
@@ -46,6 +48,8 @@ public final class StreamError {
             return "flow-control violation";
         } else if (code == PROTOCOL_VIOLATION) {
             return "protocol violation";
+        } else if (code == FINAL_SIZE) {
+            return "final size error";
         } else if (code == SHUTDOWN) {
             return "the node shut down";
         }

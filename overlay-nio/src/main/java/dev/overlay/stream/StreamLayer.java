@@ -132,12 +132,7 @@ public final class StreamLayer implements Connection.Host {
     public void serviceQueued(long now) {
         OverlayStream s;
         while ((s = serviceQueue.poll()) != null) {
-            Connection c = connections.get(s.peer());
-            if (c != null) {
-                c.serviceStream(s);
-            } else {
-                s.queuedForService.set(false);
-            }
+            s.conn.serviceStream(s); // its own connection: a newer one may reuse the same id
         }
     }
 

@@ -40,8 +40,15 @@ public final class StreamListener implements Closeable {
         return port;
     }
 
+    /** The allow-list's verdict; a predicate that throws refuses (and is logged), never crashes the loop. */
     boolean allows(NodeId peer) {
-        return allow.test(peer);
+        try {
+            return allow.test(peer);
+        } catch (RuntimeException e) {
+            System.getLogger("dev.overlay.stream").log(System.Logger.Level.WARNING,
+                    "allow-list of port " + port + " threw for " + peer + "; refused", e);
+            return false;
+        }
     }
 
     /** Queues an accepted stream; false when closed or the backlog is full. */
@@ -58,7 +65,12 @@ public final class StreamListener implements Closeable {
         }
         Runnable l = readinessListener;
         if (l != null) {
-            l.run();
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                System.getLogger("dev.overlay.stream").log(System.Logger.Level.WARNING,
+                        "readiness listener of port " + port + " threw; ignored", e);
+            }
         }
         return true;
     }

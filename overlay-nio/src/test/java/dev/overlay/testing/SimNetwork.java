@@ -187,8 +187,10 @@ public final class SimNetwork {
         Host(InetSocketAddress address, Device device, StreamConfig streamConfig, long epochOffset) {
             this.address = address;
             this.device = device;
+            // An application's request for service wakes the simulated loop, as it wakes the
+            // selector of a real node: an immediate event, so the next step runs it.
             this.streams = new StreamLayer(device.self(), streamConfig,
-                    (t, to, payload) -> device.send(t, to, payload, this), () -> { }, epochOffset);
+                    (t, to, payload) -> device.send(t, to, payload, this), () -> at(now, () -> { }), epochOffset);
         }
 
         /** Sends {@code payload} to {@code to} now. */
