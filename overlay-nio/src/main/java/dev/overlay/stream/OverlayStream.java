@@ -423,16 +423,7 @@ public final class OverlayStream implements Closeable {
         } finally {
             lock.unlock();
         }
-        Runnable l = readinessListener;
-        if (l != null) {
-            try {
-                l.run();
-            } catch (RuntimeException e) {
-                // An application callback must never take the node's event loop down with it.
-                System.getLogger("dev.overlay.stream").log(System.Logger.Level.WARNING,
-                        "readiness listener of " + this + " threw; ignored", e);
-            }
-        }
+        Callbacks.run(readinessListener, this);
     }
 
     void signalAllLocked() {

@@ -63,15 +63,7 @@ public final class StreamListener implements Closeable {
         } finally {
             lock.unlock();
         }
-        Runnable l = readinessListener;
-        if (l != null) {
-            try {
-                l.run();
-            } catch (RuntimeException e) {
-                System.getLogger("dev.overlay.stream").log(System.Logger.Level.WARNING,
-                        "readiness listener of port " + port + " threw; ignored", e);
-            }
-        }
+        Callbacks.run(readinessListener, "port " + port);
         return true;
     }
 
