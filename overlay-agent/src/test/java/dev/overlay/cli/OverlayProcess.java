@@ -27,14 +27,38 @@ final class OverlayProcess implements AutoCloseable {
     }
 
     static OverlayProcess start(String... args) throws IOException {
+        return startIn(null, args);
+    }
+
+    /** As {@link #start}, inside network namespace {@code netns} (null: this one). */
+    static OverlayProcess startIn(String netns, String... args) throws IOException {
         String jar = System.getProperty("overlay.jar");
         if (jar == null || !Path.of(jar).toFile().isFile()) {
             throw new IllegalStateException("system property overlay.jar must name the built jar, got " + jar);
         }
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar));
         cmd.addAll(List.of(args));
-        return new OverlayProcess(new ProcessBuilder(cmd).start());
+        return command(netns, cmd);
+    }
+
+    /** A test helper's {@code main} class from the test class path, inside {@code netns}. */
+    static OverlayProcess mainIn(String netns, Class<?> main, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        return command(netns, cmd);
+    }
+
+    private static OverlayProcess command(String netns, List<String> cmd) throws IOException {
+        List<String> full = new ArrayList<>();
+        if (netns != null) {
+            full.addAll(List.of("ip", "netns", "exec", netns));
+        }
+        full.addAll(cmd);
+        return new OverlayProcess(new ProcessBuilder(full).start());
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private void pump(InputStream in, String prefix) {
