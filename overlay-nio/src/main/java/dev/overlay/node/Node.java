@@ -263,6 +263,7 @@ public final class Node implements AutoCloseable {
                 device.onTimer(now, outbox);
                 streams.onTimer(now);
                 streams.flush(now);
+                streams.signalPending();
             }
         } catch (ClosedSelectorException e) {
             // closed under us: shutting down

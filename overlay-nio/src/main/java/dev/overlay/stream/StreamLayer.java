@@ -122,6 +122,7 @@ public final class StreamLayer implements Connection.Host {
         if (!c.onPacket(now, payload)) {
             // The peer restarted: its old connection's streams are gone for good.
             c.close(now, new SocketException("connection reset: " + from.shortName() + " restarted"), -1);
+            c.signalStreams();
             Connection fresh = new Connection(self, from, config, this, nextEpoch(now), now);
             connections.put(from, fresh);
             fresh.onPacket(now, payload);
@@ -133,6 +134,13 @@ public final class StreamLayer implements Connection.Host {
         OverlayStream s;
         while ((s = serviceQueue.poll()) != null) {
             s.conn.serviceStream(s); // its own connection: a newer one may reuse the same id
+        }
+    }
+
+    /** Wakes application threads for everything that happened since the last call (once per loop turn). */
+    public void signalPending() {
+        for (Connection c : connections.values()) {
+            c.signalStreams();
         }
     }
 
@@ -153,6 +161,7 @@ public final class StreamLayer implements Connection.Host {
             Connection c = it.next();
             c.onTimer(now);
             if (c.idle(now)) {
+                c.signalStreams();
                 it.remove();
             }
         }

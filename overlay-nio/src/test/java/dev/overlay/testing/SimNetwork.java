@@ -160,6 +160,7 @@ public final class SimNetwork {
             h.device.onTimer(now, h);
             h.streams.onTimer(now);
             h.streams.flush(now);
+            h.streams.signalPending();
         }
     }
 
