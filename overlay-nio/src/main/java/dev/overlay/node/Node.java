@@ -258,6 +258,9 @@ public final class Node implements AutoCloseable {
                 long now = System.nanoTime();
                 runCommands();
                 receiveBatch(now);
+                // Wake readers for the whole batch now, while this thread goes on with timers and
+                // sending: their replies then usually meet a loop that has not gone to sleep yet.
+                streams.signalPending();
                 now = System.nanoTime();
                 streams.serviceQueued(now);
                 device.onTimer(now, outbox);
