@@ -16,7 +16,7 @@ package dev.overlay.recovery;
  * While nothing was in flight the epoch is shifted forward by the idle time, as Linux does, so
  * that an idle sender does not come back to a window the cubic function grew in its absence.
  */
-public final class Cubic implements CongestionController {
+public final class Cubic extends WindowedController {
     /** RFC 9438 (5.1): C = 0.4 (segments / s^3). */
     static final double C = 0.4;
     /** RFC 9438 (4.6): beta_cubic = 0.7. */
@@ -27,15 +27,12 @@ public final class Cubic implements CongestionController {
     private static final double MAX_TARGET_GROWTH = 1.5;
     private static final double NANOS_PER_SECOND = 1e9;
 
-    private int maxDatagramSize;
     private double minimumWindow;
     private double cwnd;
     private double ssthresh = Double.POSITIVE_INFINITY;
     private double wMax;
     private double cwndPrior;
     private final RecoveryPeriod recovery = new RecoveryPeriod();
-    private boolean appLimited;
-    private boolean initialWindow = true;
 
     private boolean inEpoch;
     private long epochStart;
@@ -49,6 +46,7 @@ public final class Cubic implements CongestionController {
     private long lastSentTime;
 
     public Cubic(int maxDatagramSize) {
+        super(maxDatagramSize);
         setMaxDatagramSize(maxDatagramSize);
     }
 
@@ -175,29 +173,9 @@ public final class Cubic implements CongestionController {
     }
 
     @Override
-    public void setAppLimited(boolean appLimited) {
-        this.appLimited = appLimited;
-    }
-
-    @Override
-    public boolean isAppLimited() {
-        return appLimited;
-    }
-
-    @Override
-    public int maxDatagramSize() {
-        return maxDatagramSize;
-    }
-
-    @Override
-    public void setMaxDatagramSize(int maxDatagramSize) {
-        this.maxDatagramSize = RecoveryConstants.checkDatagramSize(maxDatagramSize);
-        minimumWindow = RecoveryConstants.minimumWindow(maxDatagramSize);
-        if (initialWindow) {
-            cwnd = RecoveryConstants.initialWindow(maxDatagramSize);
-        } else {
-            cwnd = Math.max(cwnd, minimumWindow);
-        }
+    void datagramSizeChanged(long minimumWindow, long initialWindowBytes) {
+        this.minimumWindow = minimumWindow;
+        cwnd = initialWindow ? initialWindowBytes : Math.max(cwnd, minimumWindow);
         if (inEpoch) {
             // K is in segments of the datagram size: recompute it for the new size
             kSeconds = Math.cbrt((wMax - cwndEpoch) / maxDatagramSize / C);

@@ -10,8 +10,7 @@ import static dev.overlay.recovery.RecoveryConstants.LOSS_REDUCTION_FACTOR;
  * division's remainder is carried to the next acknowledgment so that a full window of acknowledged
  * bytes adds exactly one datagram, however small each packet is.
  */
-public final class NewReno implements CongestionController {
-    private int maxDatagramSize;
+public final class NewReno extends WindowedController {
     private long minimumWindow;
     private long congestionWindow;
     // RFC 9002 (B.3): ssthresh starts at infinity
@@ -19,11 +18,9 @@ public final class NewReno implements CongestionController {
     /** max_datagram_size * acked bytes not yet turned into window growth (always < cwnd). */
     private long avoidanceCredit;
     private final RecoveryPeriod recovery = new RecoveryPeriod();
-    private boolean appLimited;
-    /** Still at the initial window: a new datagram size then recomputes it (RFC 9002 7.2). */
-    private boolean initialWindow = true;
 
     public NewReno(int maxDatagramSize) {
+        super(maxDatagramSize);
         setMaxDatagramSize(maxDatagramSize);
     }
 
@@ -84,28 +81,8 @@ public final class NewReno implements CongestionController {
     }
 
     @Override
-    public void setAppLimited(boolean appLimited) {
-        this.appLimited = appLimited;
-    }
-
-    @Override
-    public boolean isAppLimited() {
-        return appLimited;
-    }
-
-    @Override
-    public int maxDatagramSize() {
-        return maxDatagramSize;
-    }
-
-    @Override
-    public void setMaxDatagramSize(int maxDatagramSize) {
-        this.maxDatagramSize = RecoveryConstants.checkDatagramSize(maxDatagramSize);
-        minimumWindow = RecoveryConstants.minimumWindow(maxDatagramSize);
-        if (initialWindow) {
-            congestionWindow = RecoveryConstants.initialWindow(maxDatagramSize);
-        } else {
-            congestionWindow = Math.max(congestionWindow, minimumWindow);
-        }
+    void datagramSizeChanged(long minimumWindow, long initialWindowBytes) {
+        this.minimumWindow = minimumWindow;
+        congestionWindow = initialWindow ? initialWindowBytes : Math.max(congestionWindow, minimumWindow);
     }
 }
