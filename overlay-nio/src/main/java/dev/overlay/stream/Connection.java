@@ -710,7 +710,8 @@ final class Connection implements LossDetector.Listener {
         if ((congested || paced) && !ackDue) {
             return 0;
         }
-        if (!probing && !congested && !paced && pmtud.probeDue(now)) {
+        // Probe the path only for a connection that carries streams: an idle one has nothing to gain.
+        if (!probing && !congested && !paced && !streams.isEmpty() && pmtud.probeDue(now)) {
             return writeProbe(now, out);
         }
         out.clear();
@@ -906,7 +907,7 @@ final class Connection implements LossDetector.Listener {
             return closeSent || closeCode < 0 ? Long.MAX_VALUE : now; // only the CONNECTION_CLOSE is left
         }
         long d = Math.min(loss.lossDetectionDeadline(), ackDeadline);
-        long probeAt = pmtud.nextProbeAt();
+        long probeAt = streams.isEmpty() ? Long.MAX_VALUE : pmtud.nextProbeAt();
         boolean work = hasWorkToSend() || probeAt <= now;
         boolean congested = probesToSend == 0
                 && loss.bytesInFlight() + pmtud.current() - SESSION_OVERHEAD > cc.congestionWindow();
