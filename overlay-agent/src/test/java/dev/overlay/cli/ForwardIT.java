@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -43,16 +42,7 @@ class ForwardIT {
     private static CompletableFuture<Void> hashingSink(ServerSocket server) {
         return CompletableFuture.runAsync(() -> {
             try (Socket s = server.accept()) {
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                InputStream in = s.getInputStream();
-                byte[] buf = new byte[65536];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    sha.update(buf, 0, n);
-                }
-                OutputStream out = s.getOutputStream();
-                out.write(sha.digest());
-                s.shutdownOutput();
+                HashPeers.hashAndAnswer(s);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }

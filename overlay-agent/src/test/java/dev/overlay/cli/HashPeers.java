@@ -33,18 +33,23 @@ public final class HashPeers {
         try (ServerSocket server = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             System.out.println("listening " + server.getLocalPort());
             try (Socket s = server.accept()) {
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                InputStream in = s.getInputStream();
-                byte[] buf = new byte[65536];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    sha.update(buf, 0, n);
-                }
-                OutputStream out = s.getOutputStream();
-                out.write(sha.digest());
-                s.shutdownOutput();
+                hashAndAnswer(s);
             }
         }
+    }
+
+    /** Reads {@code s} to end of stream, then writes back the SHA-256 of what it read and half-closes. */
+    static void hashAndAnswer(Socket s) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[65536];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            sha.update(buf, 0, n);
+        }
+        OutputStream out = s.getOutputStream();
+        out.write(sha.digest());
+        s.shutdownOutput();
     }
 
     private static void source(InetSocketAddress to, int mib, long seed) throws Exception {

@@ -32,7 +32,6 @@ public final class Cubic extends WindowedController {
     private double ssthresh = Double.POSITIVE_INFINITY;
     private double wMax;
     private double cwndPrior;
-    private final RecoveryPeriod recovery = new RecoveryPeriod();
 
     private boolean inEpoch;
     private long epochStart;
@@ -75,15 +74,9 @@ public final class Cubic extends WindowedController {
 
     @Override
     public void onPacketAcked(long now, SentPacket p, RttEstimator rtt) {
-        // RFC 9002 (7.8) and RFC 9438 (5.8): no growth while application-limited
-        if (appLimited) {
+        if (!mayGrow(p)) {
             return;
         }
-        // RFC 9002 (7.3.2): no growth for packets sent before the recovery period began
-        if (recovery.contains(p.timeSent)) {
-            return;
-        }
-        initialWindow = false;
         if (cwnd < ssthresh) {
             // RFC 9438 (4.10) with RFC 9002 (7.3.1): slow start adds the bytes acknowledged
             cwnd += p.size;

@@ -17,7 +17,6 @@ public final class NewReno extends WindowedController {
     private long ssthresh = Long.MAX_VALUE;
     /** max_datagram_size * acked bytes not yet turned into window growth (always < cwnd). */
     private long avoidanceCredit;
-    private final RecoveryPeriod recovery = new RecoveryPeriod();
 
     public NewReno(int maxDatagramSize) {
         super(maxDatagramSize);
@@ -36,15 +35,9 @@ public final class NewReno extends WindowedController {
 
     @Override
     public void onPacketAcked(long now, SentPacket p, RttEstimator rtt) {
-        // RFC 9002 (7.8, B.5): do not increase the window when application or flow control limited
-        if (appLimited) {
+        if (!mayGrow(p)) {
             return;
         }
-        // RFC 9002 (7.3.2, B.5): do not increase the window during the recovery period
-        if (recovery.contains(p.timeSent)) {
-            return;
-        }
-        initialWindow = false;
         if (congestionWindow < ssthresh) {
             // RFC 9002 (7.3.1): in slow start the window grows by the bytes acknowledged
             congestionWindow += p.size;

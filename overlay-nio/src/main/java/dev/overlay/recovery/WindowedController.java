@@ -10,9 +10,23 @@ abstract class WindowedController implements CongestionController {
     boolean appLimited;
     /** Still at the initial window: a new datagram size then recomputes it (RFC 9002 7.2). */
     boolean initialWindow = true;
+    final RecoveryPeriod recovery = new RecoveryPeriod();
 
     WindowedController(int maxDatagramSize) {
         this.maxDatagramSize = RecoveryConstants.checkDatagramSize(maxDatagramSize);
+    }
+
+    /**
+     * Whether the acknowledgement of {@code p} may grow the window: not while application-limited
+     * (RFC 9002 7.8, RFC 9438 5.8), not for packets sent before the current recovery period began
+     * (RFC 9002 7.3.2). Once it may, the window is no longer the initial one.
+     */
+    final boolean mayGrow(SentPacket p) {
+        if (appLimited || recovery.contains(p.timeSent)) {
+            return false;
+        }
+        initialWindow = false;
+        return true;
     }
 
     @Override
