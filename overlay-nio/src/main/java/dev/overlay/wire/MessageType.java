@@ -9,6 +9,13 @@ public final class MessageType {
     /** Reserved for cookie replies (WireGuard's mac2 defence under load); never sent yet. */
     public static final byte COOKIE_REPLY = 3;
     public static final byte TRANSPORT = 4;
+    /**
+     * Cleartext: "which key do you have?", sent to a rendezvous given only as HOST:PORT. Padded to
+     * {@code KeyExchange.REQUEST_LENGTH} so the answer is never larger than the question.
+     */
+    public static final byte KEY_REQUEST = 5;
+    /** Cleartext answer to {@link #KEY_REQUEST}: the rendezvous' static public key. */
+    public static final byte KEY_RESPONSE = 6;
 
     /** Type byte plus 3 reserved zero bytes. */
     public static final int HEADER_LENGTH = 4;
