@@ -8,10 +8,6 @@ final class Cli {
 
     /** {@code 127.0.0.1:7000} or {@code [::1]:7000}. */
     static String format(InetSocketAddress a) {
-        if (a == null) {
-            return "?";
-        }
-        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        return dev.overlay.node.Endpoints.format(a);
     }
 }

@@ -64,9 +64,7 @@ final class ForwardCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--listen: " + e.getMessage());
         }
         NodeConfig config = options.nodeConfig(bind);
-        if (config.peers().stream().noneMatch(p -> p.id().equals(target))) {
-            throw new IllegalArgumentException("no --peer KEY@HOST:PORT given for " + target);
-        }
+        NodeOptions.requireRoute(config, target);
         Logging.verbose();
         try (Node node = Node.start(config); ServerSocket server = new ServerSocket()) {
             server.bind(local);

@@ -2,9 +2,11 @@ package dev.overlay.cli;
 
 import dev.overlay.identity.Identity;
 import dev.overlay.identity.KeyFile;
+import dev.overlay.identity.NodeId;
 import dev.overlay.node.Endpoints;
 import dev.overlay.node.NodeConfig;
 import dev.overlay.node.PeerSpec;
+import dev.overlay.node.RendezvousSpec;
 import dev.overlay.session.DeviceConfig;
 import dev.overlay.session.SessionTimers;
 import java.io.IOException;
@@ -25,6 +27,10 @@ final class NodeOptions {
     @Option(names = "--peer", paramLabel = "KEY@HOST:PORT",
             description = "A peer's key and UDP address; repeat for several.")
     List<String> peers = new ArrayList<>();
+
+    @Option(names = "--rendezvous", paramLabel = "HOST:PORT[;HOST:PORT]",
+            description = "Rendezvous servers to register with and look names up through ([KEY@]HOST:PORT, ';' between several).")
+    String rendezvous;
 
     @Option(names = "--timer", paramLabel = "NAME=DURATION", hidden = true,
             description = "Override a session timer, e.g. rekey-after=2s (for tests).")
@@ -69,7 +75,27 @@ final class NodeOptions {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--bind: " + e.getMessage());
         }
-        return NodeConfig.of(loadIdentity(), b, peerSpecs()).withDevice(DeviceConfig.DEFAULTS.withTimers(sessionTimers()));
+        return NodeConfig.of(loadIdentity(), b, peerSpecs()).withDevice(DeviceConfig.DEFAULTS.withTimers(sessionTimers()))
+                .withRendezvous(rendezvousSpecs());
+    }
+
+    List<RendezvousSpec> rendezvousSpecs() {
+        if (rendezvous == null) {
+            return List.of();
+        }
+        try {
+            return RendezvousSpec.parseList(rendezvous);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rendezvous: " + e.getMessage());
+        }
+    }
+
+    /** True when {@code target} can be reached: a --peer names it, or a rendezvous can look it up. */
+    static void requireRoute(NodeConfig config, NodeId target) {
+        if (config.rendezvous().isEmpty() && config.peers().stream().noneMatch(p -> p.id().equals(target))) {
+            throw new IllegalArgumentException("no --peer KEY@HOST:PORT given for " + target.name()
+                    + " and no --rendezvous to look it up");
+        }
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 5m}: a number and a unit. */

@@ -53,11 +53,12 @@ final class PingCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--count must be at least 1, got " + count);
         }
         NodeConfig config = options.nodeConfig(bind);
-        PeerSpec peer = config.peers().stream().filter(p -> p.id().equals(target)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no --peer KEY@HOST:PORT given for " + name));
+        NodeOptions.requireRoute(config, target);
+        PeerSpec peer = config.peers().stream().filter(p -> p.id().equals(target)).findFirst().orElse(null);
         PrintWriter out = spec.commandLine().getOut();
         try (Node node = Node.start(config)) {
-            out.println("PING " + target.name() + " at " + Cli.format(peer.endpoint()));
+            out.println("PING " + target.name() + (peer != null ? " at " + Cli.format(peer.endpoint())
+                    : " through rendezvous " + options.rendezvous));
             out.flush();
             Stats stats = new Stats();
             for (int seq = 1; seq <= count; seq++) {
@@ -102,7 +103,7 @@ final class PingCommand implements Callable<Integer> {
 
     private static String noReplyReason(Node node, NodeId target, PeerSpec peer, Duration wait) throws Exception {
         PeerStatus s = node.peerStatus(target).get(5, TimeUnit.SECONDS);
-        String where = target.shortName() + " at " + Cli.format(peer.endpoint());
+        String where = target.shortName() + (peer != null ? " at " + Cli.format(peer.endpoint()) : "");
         if (s == null || !s.established()) {
             return "no handshake with " + where + " completed within " + NodeOptionsFormat.duration(wait)
                     + " per attempt: is 'overlay serve' running there with that identity, and is UDP open?";

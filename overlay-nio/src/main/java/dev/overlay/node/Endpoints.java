@@ -62,4 +62,9 @@ public final class Endpoints {
             throw new IllegalArgumentException("cannot resolve host '" + host + "' in '" + text + "'");
         }
     }
+
+    /** {@code 127.0.0.1:7000} or {@code [::1]:7000}: the form {@link #parse} reads. */
+    public static String format(InetSocketAddress a) {
+        return dev.overlay.session.Path.format(a);
+    }
 }

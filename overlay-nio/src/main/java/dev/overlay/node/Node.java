@@ -1,6 +1,19 @@
 package dev.overlay.node;
 
 import dev.overlay.identity.NodeId;
+import dev.overlay.rendezvous.Messages;
+import dev.overlay.rendezvous.RendezvousClient;
+import dev.overlay.rendezvous.RendezvousService;
+import dev.overlay.session.Path;
+import dev.overlay.wire.MessageType;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import dev.overlay.session.Device;
 import dev.overlay.session.Outbox;
 import dev.overlay.session.PeerStatus;
@@ -42,11 +55,21 @@ import java.util.function.Function;
  *   <li>read up to {@value #RECEIVE_BATCH} datagrams and feed each to the core;
  *   <li>run the core's due timers.
  * </ol>
+ *
+ * <p>With rendezvous servers configured ({@link NodeConfig#withRendezvous}) the node registers
+ * with all of them, looks up keys it has no address for, tells each new peer its own candidate
+ * addresses (CANDIDATES) so both sides can punch holes, and sends through a server's relay while
+ * no direct path works. With {@link NodeConfig#asRendezvousServer} it serves those requests for
+ * others. See docs/nat-traversal.md.
  */
 public final class Node implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.overlay.node");
     /** Datagrams read per wake-up before timers and commands get their turn. */
     private static final int RECEIVE_BATCH = 256;
+    /** How long a ping waits for a lookup of a key with no known address. */
+    private static final Duration PING_LOOKUP_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a lookup for a peer whose relay failed may take. */
+    private static final Duration RELOOKUP_TIMEOUT = Duration.ofSeconds(10);
 
     private final Device device;
     private final StreamLayer streams;
@@ -59,6 +82,21 @@ public final class Node implements AutoCloseable {
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Device.MAX_DATAGRAM + 64);
     private final ByteBuffer controlBuffer = ByteBuffer.allocate(Control.PING_LENGTH);
     private final LoopOutbox outbox = new LoopOutbox();
+    /** Registration and lookups; null without rendezvous servers. */
+    private final RendezvousClient rendezvous;
+    /** Serving registrations, lookups and relaying for others; null unless a rendezvous server. */
+    private final RendezvousService service;
+    /** RELAY wrappers being sealed to a relay. */
+    private final ByteBuffer relayOut = ByteBuffer.allocate(Device.MAX_DATAGRAM);
+    /** A RELAYED datagram unwrapped during a receive, fed to the core once that receive returns. */
+    private final ByteBuffer relayedIn = ByteBuffer.allocateDirect(Device.MAX_DATAGRAM);
+    private NodeId relayedBy;
+    private InetSocketAddress relayedVia;
+    private boolean relayedPending;
+    /** Peers that just got a session and should hear our candidate addresses. */
+    private final Set<NodeId> candidatesDue = new LinkedHashSet<>();
+    private final ByteBuffer candidatesOut = ByteBuffer.allocate(1024);
+    private long relayDrops;
     private final Thread loop;
     private volatile boolean running = true;
     private volatile boolean closed;
@@ -85,6 +123,20 @@ public final class Node implements AutoCloseable {
         } catch (IOException e) {
             udp.close();
             throw e;
+        }
+        this.service = config.rendezvousServer() ? new RendezvousService() : null;
+        if (config.rendezvous().isEmpty()) {
+            this.rendezvous = null;
+        } else {
+            List<RendezvousClient.ServerSpec> servers = new ArrayList<>();
+            for (RendezvousSpec r : config.rendezvous()) {
+                servers.add(new RendezvousClient.ServerSpec(r.address(), r.key()));
+                if (r.key() != null) {
+                    device.addPeer(r.key(), r.address());
+                }
+            }
+            this.rendezvous = new RendezvousClient(System.nanoTime(), servers, localAddress,
+                    Node::interfaceAddresses, new ClientTransport(), new ClientListener());
         }
         this.loop = new Thread(this::run, "overlay-node-" + device.self().shortName());
         loop.setDaemon(true);
@@ -144,13 +196,16 @@ public final class Node implements AutoCloseable {
      * @throws ConnectException when no address is known for {@code peer}
      */
     public OverlayStream connect(NodeId peer, int port, Duration timeout) throws IOException {
-        CompletableFuture<OverlayStream> opened = call(d -> {
-            PeerStatus s = d.peerStatus(peer);
-            if (s == null || s.endpoint() == null) {
-                return null;
+        CompletableFuture<OverlayStream> opened = new CompletableFuture<>();
+        post(() -> whenReachable(peer, timeout, failure -> {
+            if (failure != null) {
+                opened.completeExceptionally(new ConnectException(failure));
+            } else if (!hasPath(peer)) {
+                opened.complete(null);
+            } else {
+                opened.complete(streams.open(System.nanoTime(), peer, port));
             }
-            return streams.open(System.nanoTime(), peer, port);
-        });
+        }), opened);
         OverlayStream s;
         try {
             s = opened.get(timeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -163,7 +218,8 @@ public final class Node implements AutoCloseable {
             throw new java.io.InterruptedIOException("connect interrupted");
         }
         if (s == null) {
-            throw new ConnectException("no address known for " + peer + "; give it as a peer (KEY@HOST:PORT)");
+            throw new ConnectException("no address known for " + peer
+                    + "; give it as a peer (KEY@HOST:PORT) or give a rendezvous that knows it");
         }
         try {
             s.awaitOpen(timeout);
@@ -172,6 +228,74 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         return s;
+    }
+
+    /**
+     * The key behind an IPv6 handle, asked of the rendezvous servers (the answer is checked to hash
+     * to the handle). Fails when no rendezvous is configured or none knows it within
+     * {@code timeout}.
+     */
+    public CompletableFuture<NodeId> resolve(Inet6Address handle, Duration timeout) {
+        CompletableFuture<NodeId> f = new CompletableFuture<>();
+        if (!NodeId.isHandle(handle)) {
+            f.completeExceptionally(new IllegalArgumentException(handle.getHostAddress() + " is not an overlay handle"));
+            return f;
+        }
+        post(() -> {
+            if (rendezvous == null) {
+                f.completeExceptionally(new ConnectException("cannot resolve " + handle.getHostAddress()
+                        + ": no rendezvous server is configured"));
+                return;
+            }
+            rendezvous.lookup(System.nanoTime(), handle, timeout.toNanos(), (found, failure) -> {
+                if (failure != null) {
+                    f.completeExceptionally(new ConnectException(failure));
+                } else {
+                    learn(found);
+                    f.complete(found.key());
+                }
+            });
+        }, f);
+        return f;
+    }
+
+    /** The rendezvous servers this node registers with, as it sees them now (empty without any). */
+    public CompletableFuture<List<RendezvousClient.ServerStatus>> rendezvousStatus() {
+        return call(d -> rendezvous == null ? List.of() : rendezvous.status());
+    }
+
+    /**
+     * Runs {@code then} on the loop once {@code peer} has a path or cannot get one: with no live
+     * session and rendezvous servers configured, the key is looked up first (its candidates are
+     * probed and the answering server becomes its relay); {@code then} gets null or a failure.
+     */
+    private void whenReachable(NodeId peer, Duration timeout, Consumer<String> then) {
+        PeerStatus s = device.peerStatus(peer);
+        if (rendezvous == null || rendezvous.isServer(peer) || (s != null && s.established())) {
+            then.accept(null);
+            return;
+        }
+        rendezvous.lookup(System.nanoTime(), peer, timeout.toNanos(), (found, failure) -> {
+            if (failure != null && !hasPath(peer)) {
+                then.accept(failure);
+                return;
+            }
+            if (found != null) {
+                learn(found);
+            }
+            then.accept(null);
+        });
+    }
+
+    private boolean hasPath(NodeId peer) {
+        PeerStatus s = device.peerStatus(peer);
+        return s != null && s.path() != null;
+    }
+
+    /** A lookup's answer: the server that knows the key relays for it; its addresses are probed. */
+    private void learn(RendezvousClient.Found found) {
+        device.setRelay(found.key(), found.server(), found.serverAddress());
+        device.addCandidates(System.nanoTime(), found.key(), found.candidates(), outbox);
     }
 
     /** The stream layer's tuning. */
@@ -227,6 +351,16 @@ public final class Node implements AutoCloseable {
     }
 
     private void sendPing(NodeId to, int seq, CompletableFuture<PingResult> f) {
+        whenReachable(to, PING_LOOKUP_TIMEOUT, failure -> {
+            if (failure != null) {
+                f.completeExceptionally(new IllegalStateException(failure));
+            } else {
+                sendPingNow(to, seq, f);
+            }
+        });
+    }
+
+    private void sendPingNow(NodeId to, int seq, CompletableFuture<PingResult> f) {
         long now = System.nanoTime();
         if (pings.containsKey(seq)) {
             f.completeExceptionally(new IllegalArgumentException("ping seq " + seq + " is already in flight"));
@@ -239,7 +373,7 @@ public final class Node implements AutoCloseable {
         if (device.send(now, to, controlBuffer, outbox) == Device.SendResult.NO_ENDPOINT) {
             pings.remove(seq);
             f.completeExceptionally(new IllegalStateException(
-                    "no address known for " + to + "; give it with --peer KEY@HOST:PORT"));
+                    "no address known for " + to + "; give it with --peer KEY@HOST:PORT or --rendezvous"));
         }
     }
 
@@ -264,6 +398,13 @@ public final class Node implements AutoCloseable {
                 now = System.nanoTime();
                 streams.serviceQueued(now);
                 device.onTimer(now, outbox);
+                if (rendezvous != null) {
+                    rendezvous.onTimer(now);
+                }
+                if (service != null) {
+                    service.onTimer(now);
+                }
+                sendDueCandidates(now);
                 streams.onTimer(now);
                 streams.flush(now);
                 streams.signalPending();
@@ -289,6 +430,12 @@ public final class Node implements AutoCloseable {
 
     private void waitForWork() throws IOException {
         long deadline = Math.min(device.nextDeadline(), streams.nextDeadline(System.nanoTime()));
+        if (rendezvous != null) {
+            deadline = Math.min(deadline, rendezvous.nextDeadline());
+        }
+        if (service != null) {
+            deadline = Math.min(deadline, service.nextDeadline());
+        }
         if (!commands.isEmpty()) {
             selector.selectNow();
         } else if (deadline == Long.MAX_VALUE) {
@@ -317,19 +464,103 @@ public final class Node implements AutoCloseable {
             if (from == null) {
                 return;
             }
-            device.receive(now, from, receiveBuffer, outbox);
+            int type = MessageType.of(receiveBuffer, receiveBuffer.limit());
+            if (type == MessageType.KEY_REQUEST && service != null) {
+                service.onKeyRequest(now, from, receiveBuffer, receiveBuffer.limit(), (to, d) -> udp.send(d, to));
+            } else if (type == MessageType.KEY_RESPONSE && rendezvous != null) {
+                rendezvous.onKeyResponse(now, from, receiveBuffer, receiveBuffer.limit());
+            } else if (type == MessageType.INITIATION && service != null && !service.allowHandshake(now, from)) {
+                continue; // a source sending more initiations than any honest node needs (counted)
+            } else {
+                device.receive(now, from, receiveBuffer, outbox);
+                if (relayedPending) {
+                    relayedPending = false;
+                    device.receiveRelayed(now, relayedBy, relayedVia, relayedIn, outbox);
+                    relayedPending = false; // a relayed packet relaying again is not followed (counted below)
+                }
+            }
         }
     }
 
-    private void onPayload(NodeId from, ByteBuffer payload) {
-        if (payload.hasRemaining() && payload.get(payload.position()) == FrameWriter.PACKET_MARKER) {
+    /** Sends our candidate addresses to peers that just got a session (outside the core's calls). */
+    private void sendDueCandidates(long now) {
+        if (candidatesDue.isEmpty()) {
+            return;
+        }
+        List<java.net.InetSocketAddress> mine = rendezvous == null ? List.of() : rendezvous.candidates();
+        for (NodeId peer : candidatesDue) {
+            if (mine.isEmpty()) {
+                break;
+            }
+            candidatesOut.clear();
+            Messages.writeCandidates(candidatesOut, mine);
+            candidatesOut.flip();
+            device.send(now, peer, candidatesOut, outbox);
+        }
+        candidatesDue.clear();
+    }
+
+    private static List<InetAddress> interfaceAddresses() {
+        List<InetAddress> list = new ArrayList<>();
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (ni.isUp()) {
+                    list.addAll(Collections.list(ni.getInetAddresses()));
+                }
+            }
+        } catch (SocketException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot read interface addresses: " + e.getMessage());
+        }
+        return list;
+    }
+
+    private void onPayload(NodeId from, Path via, ByteBuffer payload) {
+        if (!payload.hasRemaining()) {
+            return;
+        }
+        byte kind = payload.get(payload.position());
+        if (kind == FrameWriter.PACKET_MARKER) {
             streams.onPacket(System.nanoTime(), from, payload);
             return;
         }
-        if (!Control.isPingOrPong(payload)) {
-            unhandledPayloads++;
+        if (Control.isPingOrPong(payload)) {
+            onPing(from, via, payload);
             return;
         }
+        long now = System.nanoTime();
+        if (kind == Control.RELAYED && rendezvous != null && rendezvous.isServer(from)) {
+            onRelayed(from, via, payload);
+        } else if (kind == Control.CANDIDATES) {
+            Messages.Candidates c = Messages.readCandidates(payload);
+            if (c == null) {
+                unhandledPayloads++;
+            } else {
+                device.addCandidates(now, from, c.addresses(), outbox);
+            }
+        } else if (rendezvous != null && rendezvous.onPayload(now, from, payload)) {
+            return;
+        } else if (service == null || !service.onPayload(now, from, via, payload,
+                (to, p) -> device.send(System.nanoTime(), to, p, outbox))) {
+            unhandledPayloads++;
+        }
+    }
+
+    /** Keeps a relayed datagram for the core; it is opened once the current receive returns. */
+    private void onRelayed(NodeId relay, Path via, ByteBuffer payload) {
+        Messages.Relay r = Messages.readRelay(payload);
+        if (r == null || relayedPending || via.isRelayed()) {
+            relayDrops++; // malformed, a second one in one datagram, or relayed twice
+            return;
+        }
+        relayedIn.clear();
+        relayedIn.put(r.datagram());
+        relayedIn.flip();
+        relayedBy = relay;
+        relayedVia = via.address();
+        relayedPending = true;
+    }
+
+    private void onPing(NodeId from, Path via, ByteBuffer payload) {
         byte kind = payload.get();
         int seq = payload.getInt();
         long origin = payload.getLong();
@@ -344,9 +575,7 @@ public final class Node implements AutoCloseable {
         PendingPing p = pings.get(seq);
         if (p != null && p.sentAt == origin && p.target.equals(from)) {
             pings.remove(seq);
-            PeerStatus s = device.peerStatus(from);
-            p.future.complete(new PingResult(seq, Duration.ofNanos(now - origin), "direct",
-                    s == null ? null : s.endpoint()));
+            p.future.complete(new PingResult(seq, Duration.ofNanos(now - origin), via.kind(), via.address()));
         }
     }
 
@@ -404,13 +633,39 @@ public final class Node implements AutoCloseable {
         }
 
         @Override
+        public void relay(NodeId relay, NodeId to, ByteBuffer datagram) {
+            if (datagram.remaining() + Messages.RELAY_OVERHEAD > Device.MAX_PAYLOAD) {
+                relayDrops++;
+                return;
+            }
+            relayOut.clear();
+            Messages.writeRelay(relayOut, Control.RELAY, to, datagram);
+            relayOut.flip();
+            device.send(System.nanoTime(), relay, relayOut, this);
+        }
+
+        @Override
         public void deliver(NodeId from, ByteBuffer payload) {
-            onPayload(from, payload);
+            throw new AssertionError("the core delivers with the path");
+        }
+
+        @Override
+        public void deliver(NodeId from, Path via, ByteBuffer payload) {
+            onPayload(from, via, payload);
         }
 
         @Override
         public void event(SessionEvent event) {
             LOG.log(System.Logger.Level.INFO, describe(event));
+            switch (event.kind()) {
+                case ESTABLISHED_AS_INITIATOR, ESTABLISHED_AS_RESPONDER -> {
+                    if (rendezvous != null && !rendezvous.isServer(event.peer())) {
+                        candidatesDue.add(event.peer());
+                    }
+                }
+                case PATH_CHANGED -> streams.pathChanged(System.nanoTime(), event.peer());
+                default -> { }
+            }
             for (Consumer<SessionEvent> l : listeners) {
                 try {
                     l.accept(event);
@@ -418,6 +673,64 @@ public final class Node implements AutoCloseable {
                     LOG.log(System.Logger.Level.WARNING, "session listener " + l + " threw; ignored", e);
                 }
             }
+        }
+    }
+
+    /** How the rendezvous client reaches the network: all on the event loop. */
+    private final class ClientTransport implements RendezvousClient.Transport {
+        @Override
+        public void sendCleartext(InetSocketAddress to, ByteBuffer datagram) {
+            udp.send(datagram, to);
+        }
+
+        @Override
+        public void addServer(NodeId key, InetSocketAddress address) {
+            device.addPeer(key, address);
+        }
+
+        @Override
+        public void send(NodeId server, ByteBuffer payload) {
+            device.send(System.nanoTime(), server, payload, outbox);
+        }
+    }
+
+    private final class ClientListener implements RendezvousClient.Listener {
+        @Override
+        public void candidatesChanged(List<InetSocketAddress> candidates) {
+            LOG.log(System.Logger.Level.INFO, "own addresses now " + candidates);
+            for (PeerStatus p : device.peers()) {
+                if (p.established() && !rendezvous.isServer(p.id())) {
+                    candidatesDue.add(p.id());
+                }
+            }
+        }
+
+        @Override
+        public void serverStateChanged(NodeId server, InetSocketAddress address, boolean up) {
+            LOG.log(up ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                    "rendezvous " + Endpoints.format(address) + (up ? " registered us" : " stopped answering"));
+            if (up) {
+                return;
+            }
+            // Peers relayed through it are looked up again; the first server that knows them relays.
+            for (PeerStatus p : device.peers()) {
+                if (p.path() != null && server.equals(p.path().relay())) {
+                    relookup(p.id(), server);
+                }
+            }
+        }
+
+        @Override
+        public void relayFailed(NodeId server, NodeId destination) {
+            relookup(destination, server);
+        }
+
+        private void relookup(NodeId peer, NodeId failedServer) {
+            rendezvous.lookup(System.nanoTime(), peer, RELOOKUP_TIMEOUT.toNanos(), (found, failure) -> {
+                if (found != null && !found.server().equals(failedServer)) {
+                    learn(found);
+                }
+            });
         }
     }
 }

@@ -15,27 +15,46 @@ import java.util.Objects;
  * @param peers statically configured peers
  * @param device session-layer tuning
  * @param streams stream-layer tuning
+ * @param rendezvous rendezvous servers to register with and ask (empty: static peers only)
+ * @param rendezvousServer true to also serve as a rendezvous and relay for other nodes
  */
 public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers,
-                         DeviceConfig device, StreamConfig streams) {
+                         DeviceConfig device, StreamConfig streams, List<RendezvousSpec> rendezvous,
+                         boolean rendezvousServer) {
     public NodeConfig {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(bind, "bind");
         peers = List.copyOf(peers);
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(streams, "streams");
+        rendezvous = List.copyOf(rendezvous);
+        for (RendezvousSpec r : rendezvous) {
+            if (identity.id().equals(r.key())) {
+                throw new IllegalArgumentException("rendezvous " + r + " is this node itself");
+            }
+        }
     }
 
     /** A node on {@code bind} with default tuning and the given peers. */
     public static NodeConfig of(Identity identity, InetSocketAddress bind, List<PeerSpec> peers) {
-        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS);
+        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS, List.of(), false);
     }
 
     public NodeConfig withDevice(DeviceConfig d) {
-        return new NodeConfig(identity, bind, peers, d, streams);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer);
     }
 
     public NodeConfig withStreams(StreamConfig s) {
-        return new NodeConfig(identity, bind, peers, device, s);
+        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer);
+    }
+
+    /** Registers with these rendezvous servers and looks unknown keys up through them. */
+    public NodeConfig withRendezvous(List<RendezvousSpec> servers) {
+        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer);
+    }
+
+    /** Also runs a rendezvous and relay for other nodes on this node's UDP socket. */
+    public NodeConfig asRendezvousServer() {
+        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, true);
     }
 }

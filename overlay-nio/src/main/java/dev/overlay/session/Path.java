@@ -37,7 +37,15 @@ public record Path(InetSocketAddress address, NodeId relay) {
     /** For example {@code direct 198.51.100.2:7000} or {@code relay 203.0.113.10:7000}. */
     @Override
     public String toString() {
-        String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
-        return kind() + " " + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        return kind() + " " + format(address);
+    }
+
+    /** {@code 127.0.0.1:7000} or {@code [::1]:7000}; {@code ?} for null. */
+    public static String format(InetSocketAddress a) {
+        if (a == null) {
+            return "?";
+        }
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }
