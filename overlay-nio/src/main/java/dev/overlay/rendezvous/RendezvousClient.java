@@ -292,12 +292,13 @@ public final class RendezvousClient {
                 l.callback.done(null, l.failure(servers));
                 continue;
             }
-            if (now < l.retryAt) {
-                continue;
+            // Servers not asked yet (their key just arrived) are asked at once; all again at retryAt.
+            boolean retry = now >= l.retryAt;
+            if (retry) {
+                l.retryAt = now + LOOKUP_RETRY_NANOS;
             }
-            l.retryAt = now + LOOKUP_RETRY_NANOS;
             for (Server s : servers) {
-                if (s.key == null || l.notFound.contains(s.key)) {
+                if (s.key == null || l.notFound.contains(s.key) || (!retry && l.asked.contains(s.key))) {
                     continue;
                 }
                 out.clear();
