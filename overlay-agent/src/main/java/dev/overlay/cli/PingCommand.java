@@ -103,6 +103,10 @@ final class PingCommand implements Callable<Integer> {
 
     private static String noReplyReason(Node node, NodeId target, PeerSpec peer, Duration wait) throws Exception {
         PeerStatus s = node.peerStatus(target).get(5, TimeUnit.SECONDS);
+        if (peer == null && (s == null || s.path() == null)
+                && node.rendezvousStatus().get(5, TimeUnit.SECONDS).stream().noneMatch(r -> r.up())) {
+            return "no rendezvous server answered, so " + target.shortName() + " could not be looked up";
+        }
         String where = target.shortName() + (peer != null ? " at " + Cli.format(peer.endpoint()) : "");
         if (s == null || !s.established()) {
             return "no handshake with " + where + " completed within " + NodeOptionsFormat.duration(wait)

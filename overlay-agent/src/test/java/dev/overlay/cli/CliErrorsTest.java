@@ -122,4 +122,46 @@ class CliErrorsTest {
                     .contains("no handshake with").contains("127.0.0.1:" + silentPort);
         }
     }
+
+    @Test
+    void aMalformedRendezvousListIsRejectedWithUsageCode2NamingTheEntry() {
+        keygen("a.key");
+        String b = keygen("b.key");
+        for (String bad : new String[] {"127.0.0.1", "127.0.0.1:7000;", "127.0.0.1:7000;127.0.0.1:7000",
+                "xyz@127.0.0.1:7000", "127.0.0.1:0"}) {
+            Result r = run("ping", "--identity", dir.resolve("a.key").toString(), "--rendezvous", bad, b);
+            assertThat(r.code()).as(bad).isEqualTo(2);
+            assertThat(r.err().lines()).as(bad).singleElement().asString().startsWith("overlay ping: --rendezvous");
+        }
+    }
+
+    @Test
+    void aTargetWithNeitherPeerNorRendezvousIsRejectedSayingBoth() {
+        keygen("a.key");
+        String b = keygen("b.key");
+        Result r = run("forward", "--identity", dir.resolve("a.key").toString(), "--listen", "127.0.0.1:0",
+                "--to", b + ":80");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines()).singleElement().asString().contains("--peer").contains("--rendezvous");
+    }
+
+    @Test
+    void aRendezvousWithAMissingIdentityFileSaysSo() {
+        Result r = run("rendezvous", "--bind", "127.0.0.1:0", "--identity", dir.resolve("nope.key").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().lines()).singleElement().asString().contains("nope.key").contains("does not exist");
+    }
+
+    @Test
+    void pingThroughARendezvousThatNeverAnswersFailsWithinTheTimeoutSayingWhy() throws Exception {
+        keygen("a.key");
+        String b = keygen("b.key");
+        try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Result r = run("ping", "--identity", dir.resolve("a.key").toString(), "--bind", "127.0.0.1:0",
+                    "--rendezvous", "127.0.0.1:" + silent.getLocalPort(), "--count", "1", "--timeout", "2s", b);
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.out()).contains("1 sent, 0 received");
+            assertThat(r.err().lines()).singleElement().asString().contains("no rendezvous server answered");
+        }
+    }
 }
