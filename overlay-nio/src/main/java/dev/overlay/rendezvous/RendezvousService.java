@@ -35,7 +35,10 @@ import java.util.Objects;
 public final class RendezvousService {
     /** Sends a payload on the session with a node (the driver seals it, e.g. Device.send). */
     public interface Sender {
-        /** {@code payload} (position..limit) is only valid during the call. */
+        /**
+         * {@code payload} (position..limit, at most Device.MAX_PAYLOAD bytes) is only valid during
+         * the call, and the call must not re-enter the service.
+         */
         void send(NodeId to, ByteBuffer payload);
     }
 
