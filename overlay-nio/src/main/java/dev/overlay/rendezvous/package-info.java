@@ -9,6 +9,9 @@
  * <ul>
  *   <li>{@link dev.overlay.rendezvous.Messages}: encode/decode of the payload kinds 0x05..0x0c.
  *   <li>{@link dev.overlay.rendezvous.KeyExchange}: the cleartext KEY_REQUEST / KEY_RESPONSE pair.
+ *   <li>{@link dev.overlay.rendezvous.Registry}: soft-state registrations and the handle index.
+ *   <li>{@link dev.overlay.rendezvous.SourceLimiter}: token buckets per source address.
+ *   <li>{@link dev.overlay.rendezvous.RendezvousService}: the server logic on top of them.
  * </ul>
  */
 package dev.overlay.rendezvous;
