@@ -124,7 +124,7 @@ public final class Node implements AutoCloseable {
             udp.close();
             throw e;
         }
-        this.service = config.rendezvousServer() ? new RendezvousService() : null;
+        this.service = config.rendezvousServer() ? new RendezvousService(device.self()) : null;
         if (config.rendezvous().isEmpty()) {
             this.rendezvous = null;
         } else {
@@ -469,7 +469,7 @@ public final class Node implements AutoCloseable {
                 service.onKeyRequest(now, from, receiveBuffer, receiveBuffer.limit(), (to, d) -> udp.send(d, to));
             } else if (type == MessageType.KEY_RESPONSE && rendezvous != null) {
                 rendezvous.onKeyResponse(now, from, receiveBuffer, receiveBuffer.limit());
-            } else if (type == MessageType.INITIATION && service != null && !service.allowHandshake(now, from)) {
+            } else if (type == MessageType.INITIATION && service != null && !service.allowInitiation(now, from.getAddress())) {
                 continue; // a source sending more initiations than any honest node needs (counted)
             } else {
                 device.receive(now, from, receiveBuffer, outbox);

@@ -53,8 +53,14 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer);
     }
 
-    /** Also runs a rendezvous and relay for other nodes on this node's UDP socket. */
+    /**
+     * Also runs a rendezvous and relay for other nodes on this node's UDP socket. Every registered
+     * node holds a session with it, so the peer bound grows to the registry's bound.
+     */
     public NodeConfig asRendezvousServer() {
-        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, true);
+        int peersNeeded = dev.overlay.rendezvous.RendezvousService.Config.DEFAULTS.maxEntries();
+        DeviceConfig d = device.maxPeers() >= peersNeeded ? device
+                : new DeviceConfig(device.timers(), peersNeeded, device.acceptPeer());
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true);
     }
 }

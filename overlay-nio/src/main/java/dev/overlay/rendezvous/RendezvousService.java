@@ -114,7 +114,7 @@ public final class RendezvousService {
                 20, 100,
                 1, 10,
                 20, 50,
-                4 << 20, 8 << 20);
+                100 << 20, 200 << 20);
 
         public Config {
             if (ttlSeconds < 1 || ttlSeconds > 0xffff || refreshSeconds < 1 || refreshSeconds > ttlSeconds) {
