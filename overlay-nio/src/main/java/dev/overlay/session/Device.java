@@ -88,7 +88,7 @@ public final class Device {
      */
     private final ByteBuffer out = ByteBuffer.allocateDirect(MAX_DATAGRAM + 64);
     private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
 
     /**
@@ -296,7 +296,7 @@ public final class Device {
         if (!usableForSending(k, now) || route == null) {
             return;
         }
-        transmit(p, route, seal(k, EMPTY), outbox);
+        transmit(p, route, seal(k, empty), outbox);
         counters.keepalivesSent++;
         timers.anyAuthenticatedPacketSent(p, now);
         keepKeyFreshSending(k, now, outbox);
@@ -900,15 +900,19 @@ public final class Device {
         while (c.token == 0) {
             c.token = random.nextLong(); // 0 means "never challenged"
         }
-        sendProbe(p, Control.PATH_CHALLENGE, c.token, c.address, null, now, outbox);
-        counters.challengesSent++;
+        if (sendProbe(p, Control.PATH_CHALLENGE, c.token, c.address, null, now, outbox)) {
+            counters.challengesSent++;
+        }
     }
 
-    /** Seals a PATH_CHALLENGE or PATH_RESPONSE under the current keys to one address or relay. */
-    private void sendProbe(Peer p, byte kind, long token, InetSocketAddress to, Path relayed, long now,
-                           Outbox outbox) {
+    /**
+     * Seals a PATH_CHALLENGE or PATH_RESPONSE under the current keys to one address or relay; false
+     * when there are no keys to seal it with.
+     */
+    private boolean sendProbe(Peer p, byte kind, long token, InetSocketAddress to, Path relayed, long now,
+                              Outbox outbox) {
         if (!usableForSending(p.current, now)) {
-            return;
+            return false;
         }
         probe.clear();
         probe.put(kind).putLong(token).flip();
@@ -918,6 +922,7 @@ public final class Device {
         } else {
             transmitDirect(p, to, len, outbox);
         }
+        return true;
     }
 
     /**
@@ -934,8 +939,9 @@ public final class Device {
         byte kind = in.get(Transport.HEADER_LENGTH);
         long token = in.getLong(Transport.HEADER_LENGTH + 1);
         if (kind == Control.PATH_CHALLENGE) {
-            sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox);
-            counters.challengesAnswered++;
+            if (sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox)) {
+                counters.challengesAnswered++;
+            }
             if (relayed == null && !p.directValidated()) {
                 probeNow(p, from, now);
             }
