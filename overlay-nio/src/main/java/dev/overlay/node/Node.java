@@ -612,18 +612,22 @@ public final class Node implements AutoCloseable {
         udp.close();
     }
 
-    /** One log line per session event, e.g. "session with X at 127.0.0.1:7000 established (responder)". */
+    /**
+     * One log line per session event, e.g. "session with X at 127.0.0.1:7000 established
+     * (responder)" or "path to X is now direct 198.51.100.2:7000".
+     */
     static String describe(SessionEvent e) {
         String where = e.endpoint() == null ? "unknown address"
                 : e.endpoint().getAddress().getHostAddress() + ":" + e.endpoint().getPort();
-        String what = switch (e.kind()) {
-            case ESTABLISHED_AS_INITIATOR -> "established (we initiated)";
-            case ESTABLISHED_AS_RESPONDER -> "established (we responded)";
-            case UNREACHABLE -> "unreachable: no handshake response; queued packets dropped";
-            case IDLE_CLOSED -> "closed: idle, keys erased";
-            case ENDPOINT_CHANGED -> "moved: now reached at this address";
+        String session = "session with " + e.peer() + " at " + where + " ";
+        return switch (e.kind()) {
+            case ESTABLISHED_AS_INITIATOR -> session + "established (we initiated)";
+            case ESTABLISHED_AS_RESPONDER -> session + "established (we responded)";
+            case UNREACHABLE -> session + "unreachable: no handshake response; queued packets dropped";
+            case IDLE_CLOSED -> session + "closed: idle, keys erased";
+            case ENDPOINT_CHANGED -> session + "moved: now reached at this address";
+            case PATH_CHANGED -> "path to " + e.peer() + " is now " + (e.path() == null ? "none" : e.path());
         };
-        return "session with " + e.peer() + " at " + where + " " + what;
     }
 
     private final class LoopOutbox implements Outbox {

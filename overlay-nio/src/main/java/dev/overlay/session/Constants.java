@@ -30,4 +30,50 @@ public final class Constants {
      * dropped and counted. Bounds memory when a peer is unreachable.
      */
     public static final int MAX_STAGED_PACKETS = 128;
+
+    // ------------------------------------------------------------ paths (docs/nat-traversal.md)
+
+    /**
+     * Direct candidate addresses kept per peer; the oldest is dropped for a new one. A node has a
+     * few local addresses and one reflexive address per rendezvous, so 16 is plenty, and it bounds
+     * the probes one peer's CANDIDATES can make us send.
+     */
+    public static final int MAX_CANDIDATES = 16;
+
+    /**
+     * Candidates that also get a copy of each initiation while no direct path is validated: the
+     * newest 8, so one handshake costs at most 10 initiations (path, relay, 8 copies).
+     */
+    public static final int HANDSHAKE_COPIES = 8;
+
+    /**
+     * Anti-amplification (as QUIC, RFC 9000 8): to an endpoint that is not validated, at most this
+     * many times the bytes received from it are sent.
+     */
+    public static final int AMPLIFICATION_FACTOR = 3;
+
+    /**
+     * When the challenges to a candidate go out, from the start of its schedule: fast at first, so a
+     * hole punched by both sides at once opens within a few round trips, then
+     * {@link #BACKGROUND_PROBE_NANOS} apart.
+     */
+    static final long[] PROBE_SCHEDULE_NANOS = {0, 200_000_000L, 400_000_000L, 800_000_000L, 1_600_000_000L};
+
+    /**
+     * After the fast schedule, a candidate is probed this often while the session is in use and no
+     * direct path is validated (a relayed session keeps trying to go direct, cheaply).
+     */
+    static final long BACKGROUND_PROBE_NANOS = 5_000_000_000L;
+
+    /**
+     * A roaming endpoint not validated within this is abandoned for the previous path: 3 s covers
+     * the challenges at 0, 0.2, 0.4, 0.8 and 1.6 s on any real round trip.
+     */
+    static final long ROAM_VALIDATION_NANOS = 3_000_000_000L;
+
+    /**
+     * Bytes a relay adds to a sealed datagram: RELAY kind (1) and destination key (32) inside a
+     * transport packet to the rendezvous (16 header + 16 tag).
+     */
+    public static final int RELAY_OVERHEAD = 65;
 }

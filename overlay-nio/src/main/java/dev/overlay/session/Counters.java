@@ -16,6 +16,11 @@ public final class Counters {
     long handshakesCompleted;
     long keepalivesSent;
     long unconfirmedEvicted;
+    long challengesSent;
+    long challengesAnswered;
+    long pathsValidated;
+    long relayedIn;
+    long relayedOut;
 
     void drop(Drop reason) {
         drops[reason.ordinal()]++;
@@ -64,6 +69,31 @@ public final class Counters {
     /** Unconfirmed peers pushed out of their pool by newer initiations. */
     public long unconfirmedEvicted() {
         return unconfirmedEvicted;
+    }
+
+    /** PATH_CHALLENGEs sent (probes of candidates and of roaming endpoints). */
+    public long challengesSent() {
+        return challengesSent;
+    }
+
+    /** PATH_CHALLENGEs from peers answered with a PATH_RESPONSE. */
+    public long challengesAnswered() {
+        return challengesAnswered;
+    }
+
+    /** Direct addresses validated (by a PATH_RESPONSE, a handshake response or a confirmation). */
+    public long pathsValidated() {
+        return pathsValidated;
+    }
+
+    /** Sealed datagrams that arrived through a relay. */
+    public long relayedIn() {
+        return relayedIn;
+    }
+
+    /** Sealed datagrams handed to the driver to relay. */
+    public long relayedOut() {
+        return relayedOut;
     }
 
     /** The non-zero drop counters, for status output. */

@@ -5,6 +5,7 @@ import dev.overlay.crypto.NoiseIK;
 import dev.overlay.crypto.SessionKeys;
 import dev.overlay.identity.Identity;
 import dev.overlay.identity.NodeId;
+import dev.overlay.wire.Control;
 import dev.overlay.wire.Initiation;
 import dev.overlay.wire.MessageType;
 import dev.overlay.wire.Response;
@@ -15,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,8 +35,15 @@ import java.util.Objects;
  *   <li>write the transport header, copy the payload behind it, seal in place, transmit;
  *   <li>timer hooks; an initiator whose keypair is old or worn starts a rekey (still sending).
  * </ol>
- * Inbound flow ({@link #receive}): header check, then by type: initiation, response, transport,
- * each dropping and counting anything that does not authenticate ({@link Drop}); never throws.
+ * Inbound flow ({@link #receive}, {@link #receiveRelayed}): header check, then by type: initiation,
+ * response, transport, each dropping and counting anything that does not authenticate
+ * ({@link Drop}); never throws.
+ *
+ * <p>Paths (docs/nat-traversal.md, "Paths in the session core"): each peer has an optional direct
+ * endpoint, an optional relay and direct candidates. Packets go to the endpoint (within the
+ * anti-amplification budget while it is not validated), else through the relay. PATH_CHALLENGE
+ * and PATH_RESPONSE payloads are handled here and never delivered: they validate addresses, punch
+ * holes through NATs and confirm a roaming peer's new address.
  */
 public final class Device {
     /** Largest UDP payload over IPv4. */
@@ -72,7 +81,14 @@ public final class Device {
     };
     private final IndexTable indices = new IndexTable();
     private final Counters counters = new Counters();
+    /**
+     * Every datagram we send is built here. The driver may call back into {@link #send} from
+     * {@link Outbox#relay} (to seal the RELAY wrapper), which reuses this buffer: a relayed copy is
+     * therefore always the last use of a built datagram.
+     */
     private final ByteBuffer out = ByteBuffer.allocateDirect(MAX_DATAGRAM + 64);
+    private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
+    private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
 
     /**
@@ -95,21 +111,78 @@ public final class Device {
         return counters;
     }
 
-    /** Adds (or re-points) a configured peer reachable at {@code endpoint} (may be null). */
+    /**
+     * Adds (or re-points) a configured peer reachable at {@code endpoint} (may be null). The
+     * endpoint is used at once, without an amplification budget (the operator vouched for it), and
+     * is validated by the handshake response or a probe; it is also a candidate, so it is probed
+     * again if the path ever falls back to a relay.
+     */
     public void addPeer(NodeId id, InetSocketAddress endpoint) {
         Peer p = peers.get(id);
         if (p == null) {
-            peers.put(id, new Peer(id, endpoint, true));
-            return;
+            p = new Peer(id, endpoint, true);
+            peers.put(id, p);
+        } else {
+            if (!p.confirmed) {
+                unconfirmed.remove(p);
+            }
+            p.configured = true;
+            p.confirmed = true;
+            if (endpoint != null && !p.isEndpoint(endpoint)) {
+                p.direct = Path.direct(endpoint);
+                p.validated = false;
+                p.settle();
+            }
         }
-        if (!p.confirmed) {
-            unconfirmed.remove(p);
-        }
-        p.configured = true;
-        p.confirmed = true;
         if (endpoint != null) {
-            p.endpoint = endpoint;
+            p.addCandidate(endpoint);
         }
+    }
+
+    /**
+     * {@code peer} can be reached through the rendezvous {@code relay} at {@code relayAddress}
+     * (null {@code relay} forgets it). An unknown peer is added as configured, with no endpoint.
+     */
+    public void setRelay(NodeId peer, NodeId relay, InetSocketAddress relayAddress) {
+        Peer p = known(peer);
+        p.relay = relay == null ? null
+                : Path.relayed(relay, Objects.requireNonNull(relayAddress, "relayAddress"));
+    }
+
+    /**
+     * Direct addresses at which {@code peer} may be reachable (its local and reflexive addresses,
+     * from the rendezvous or its CANDIDATES message). New ones are probed at once while the peer
+     * has no validated direct path; at most {@link Constants#MAX_CANDIDATES} are kept, the newest.
+     * An unknown peer is added as configured, with no endpoint.
+     */
+    public void addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
+        Peer p = known(peer);
+        boolean probing = !p.directValidated();
+        for (InetSocketAddress a : candidates) {
+            if (a == null || a.isUnresolved()) {
+                continue; // nothing to send to
+            }
+            boolean fresh = p.candidate(a) == null;
+            Peer.Candidate c = p.addCandidate(a);
+            if (fresh && probing) {
+                c.probeAt = now;
+            }
+        }
+        p.updateProbeAt();
+        if (p.probeAt <= now) {
+            runProbes(p, now, outbox);
+        }
+        noteDeadline(p);
+    }
+
+    /** The peer for {@code id}, added as configured (with no endpoint) if unknown. */
+    private Peer known(NodeId id) {
+        Peer p = peers.get(id);
+        if (p == null) {
+            p = new Peer(id, null, true);
+            peers.put(id, p);
+        }
+        return p;
     }
 
     /** Receiver indices in use (sessions and pending handshakes): for leak checks in tests. */
@@ -141,7 +214,10 @@ public final class Device {
 
     /**
      * Seals {@code payload} (position..limit, 1 to {@link #MAX_PAYLOAD} bytes) to {@code to}.
-     * The payload is consumed (its position moves to its limit).
+     * The payload is consumed (its position moves to its limit). It goes to the peer's direct
+     * endpoint or through its relay; it waits (STAGED) for a handshake, or for a path when the only
+     * one is an unvalidated endpoint whose budget it would overdraw. A relayed datagram too large to
+     * wrap is dropped and counted ({@link Drop#RELAY_TOO_BIG}), as the network would drop it.
      */
     public SendResult send(long now, NodeId to, ByteBuffer payload, Outbox outbox) {
         int len = payload.remaining();
@@ -149,7 +225,7 @@ public final class Device {
             throw new IllegalArgumentException("payload must be 1.." + MAX_PAYLOAD + " bytes, got " + len);
         }
         Peer p = peers.get(to);
-        if (p == null || p.endpoint == null) {
+        if (p == null || !p.reachable()) {
             return SendResult.NO_ENDPOINT;
         }
         Keypair k = p.current;
@@ -164,8 +240,16 @@ public final class Device {
             noteDeadline(p);
             return SendResult.STAGED;
         }
-        sealAndTransmit(k, payload, now, outbox);
-        timers.dataSent(p, now);
+        Path route = p.route(len + Transport.MIN_LENGTH);
+        if (route == null || !p.staged.isEmpty()) {
+            // No path may carry it yet (or older payloads wait): it goes out, in order, when the
+            // endpoint is validated or its budget grows.
+            stage(p, payload);
+            sendStaged(p, now, outbox);
+            noteDeadline(p);
+            return p.staged.isEmpty() ? SendResult.SENT : SendResult.STAGED;
+        }
+        sendData(p, k, payload, route, now, outbox);
         keepKeyFreshSending(k, now, outbox);
         noteDeadline(p);
         return SendResult.SENT;
@@ -185,7 +269,8 @@ public final class Device {
                 && k.sendCounter < Constants.REJECT_AFTER_MESSAGES;
     }
 
-    private void sealAndTransmit(Keypair k, ByteBuffer payload, long now, Outbox outbox) {
+    /** Seals {@code payload} (may be empty) under {@code k} into {@link #out}; returns the datagram length. */
+    private int seal(Keypair k, ByteBuffer payload) {
         int len = payload.remaining();
         out.clear();
         Transport.writeHeader(out, k.remoteIndex, k.sendCounter);
@@ -193,31 +278,53 @@ public final class Device {
         out.put(payload);
         int sealed = k.send.seal(k.sendCounter, out, Transport.HEADER_LENGTH, len);
         k.sendCounter++;
-        out.position(0).limit(Transport.HEADER_LENGTH + sealed);
-        transmit(k.peer, outbox);
-        timers.anyAuthenticatedPacketSent(k.peer, now);
+        return Transport.HEADER_LENGTH + sealed;
+    }
+
+    private void sendData(Peer p, Keypair k, ByteBuffer payload, Path route, long now, Outbox outbox) {
+        transmit(p, route, seal(k, payload), outbox);
+        timers.anyAuthenticatedPacketSent(p, now);
+        timers.dataSent(p, now);
+        if (!route.isRelayed() && p.relay != null) {
+            timers.dataSentDirect(p, now);
+        }
     }
 
     private void sendKeepalive(Peer p, long now, Outbox outbox) {
         Keypair k = p.current;
-        if (!usableForSending(k, now)) {
+        Path route = p.route(Transport.MIN_LENGTH);
+        if (!usableForSending(k, now) || route == null) {
             return;
         }
-        out.clear();
-        Transport.writeHeader(out, k.remoteIndex, k.sendCounter);
-        int sealed = k.send.seal(k.sendCounter, out, Transport.HEADER_LENGTH, 0);
-        k.sendCounter++;
-        out.position(0).limit(Transport.HEADER_LENGTH + sealed);
-        transmit(p, outbox);
+        transmit(p, route, seal(k, empty), outbox);
         counters.keepalivesSent++;
         timers.anyAuthenticatedPacketSent(p, now);
         keepKeyFreshSending(k, now, outbox);
     }
 
-    private void transmit(Peer p, Outbox outbox) {
+    /** Sends {@link #out}[0..len) over {@code route}: straight to its address, or through its relay. */
+    private void transmit(Peer p, Path route, int len, Outbox outbox) {
+        if (!route.isRelayed()) {
+            transmitDirect(p, route.address(), len, outbox);
+            return;
+        }
+        if (len > MAX_DATAGRAM - Constants.RELAY_OVERHEAD) {
+            counters.drop(Drop.RELAY_TOO_BIG);
+            return;
+        }
+        counters.relayedOut++;
+        out.limit(len).position(0);
+        outbox.relay(route.relay(), p.id, out);
+    }
+
+    private void transmitDirect(Peer p, InetSocketAddress to, int len, Outbox outbox) {
         counters.datagramsOut++;
-        counters.bytesOut += out.remaining();
-        outbox.transmit(p.endpoint, out);
+        counters.bytesOut += len;
+        if (p.budgeted && p.isEndpoint(to)) {
+            p.bytesToEndpoint += len;
+        }
+        out.limit(len).position(0); // the same datagram may go to several addresses
+        outbox.transmit(to, out);
     }
 
     // WireGuard "keep key fresh": only the initiator rekeys by age or use, so both sides never race.
@@ -239,15 +346,16 @@ public final class Device {
         p.staged.addLast(copy);
     }
 
+    /** Sends staged payloads, oldest first, while there are keys and a path that may carry them. */
     private void sendStaged(Peer p, long now, Outbox outbox) {
         byte[] b;
-        while ((b = p.staged.pollFirst()) != null) {
-            if (!usableForSending(p.current, now)) {
-                p.staged.addFirst(b);
+        while ((b = p.staged.peekFirst()) != null) {
+            Path route = p.route(b.length + Transport.MIN_LENGTH);
+            if (!usableForSending(p.current, now) || route == null) {
                 return;
             }
-            sealAndTransmit(p.current, ByteBuffer.wrap(b), now, outbox);
-            timers.dataSent(p, now);
+            p.staged.pollFirst();
+            sendData(p, p.current, ByteBuffer.wrap(b), route, now, outbox);
         }
     }
 
@@ -256,7 +364,7 @@ public final class Device {
      * is younger than rekey-timeout, so bursts of sends cause one handshake, not many.
      */
     private void initiate(Peer p, long now, boolean retry, Outbox outbox) {
-        if (p.endpoint == null) {
+        if (!p.reachable()) {
             return;
         }
         if (!retry && p.handshaking()
@@ -279,30 +387,73 @@ public final class Device {
         }
         p.handshake = new Handshake(p, noise, index);
         indices.replace(index, p.handshake);
-        transmit(p, outbox);
+        sendInitiation(p, outbox);
         timers.handshakeInitiated(p, now);
+    }
+
+    /**
+     * Rule 1: the initiation in {@link #out} goes to the current path and, while no direct path is
+     * validated, also to the newest candidates and through the relay, so the first path that works
+     * carries the handshake. The responder answers the first copy; the others are replays to it.
+     */
+    private void sendInitiation(Peer p, Outbox outbox) {
+        int len = Initiation.LENGTH;
+        if (p.direct != null) {
+            transmitDirect(p, p.direct.address(), len, outbox);
+        }
+        if (p.directValidated()) {
+            return;
+        }
+        int copies = 0;
+        for (int i = p.candidates.size() - 1; i >= 0 && copies < Constants.HANDSHAKE_COPIES; i--) {
+            InetSocketAddress a = p.candidates.get(i).address;
+            if (!p.isEndpoint(a)) {
+                transmitDirect(p, a, len, outbox);
+                copies++;
+            }
+        }
+        if (p.relay != null) {
+            transmit(p, p.relay, len, outbox);
+        }
     }
 
     // ---------------------------------------------------------------- inbound
 
     /**
-     * Processes one datagram (position 0..limit) from {@code from}. The buffer is decrypted in
-     * place. Never throws on bad input: it is dropped and counted.
+     * Processes one datagram (position 0..limit) from UDP address {@code from}. The buffer is
+     * decrypted in place. Never throws on bad input: it is dropped and counted.
      */
     public void receive(long now, InetSocketAddress from, ByteBuffer datagram, Outbox outbox) {
-        int len = datagram.limit();
         counters.datagramsIn++;
-        counters.bytesIn += len;
+        counters.bytesIn += datagram.limit();
+        dispatch(now, from, null, datagram, outbox);
+    }
+
+    /**
+     * Processes one sealed datagram (position 0..limit) that the rendezvous {@code relay} at
+     * {@code relayAddress} relayed to us (unwrapped from RELAYED); it came over
+     * {@code Path.relayed(relay, relayAddress)}. As {@link #receive} otherwise.
+     */
+    public void receiveRelayed(long now, NodeId relay, InetSocketAddress relayAddress, ByteBuffer datagram,
+                               Outbox outbox) {
+        counters.relayedIn++;
+        dispatch(now, null, Path.relayed(relay, relayAddress), datagram, outbox);
+    }
+
+    /** Exactly one of {@code from} (a direct datagram's source) and {@code relayed} is set. */
+    private void dispatch(long now, InetSocketAddress from, Path relayed, ByteBuffer datagram, Outbox outbox) {
+        int len = datagram.limit();
         switch (MessageType.of(datagram, len)) {
-            case MessageType.TRANSPORT -> receiveTransport(now, from, datagram, len, outbox);
-            case MessageType.INITIATION -> receiveInitiation(now, from, datagram, len, outbox);
-            case MessageType.RESPONSE -> receiveResponse(now, from, datagram, len, outbox);
+            case MessageType.TRANSPORT -> receiveTransport(now, from, relayed, datagram, len, outbox);
+            case MessageType.INITIATION -> receiveInitiation(now, from, relayed, datagram, len, outbox);
+            case MessageType.RESPONSE -> receiveResponse(now, from, relayed, datagram, len, outbox);
             case -1 -> counters.drop(Drop.MALFORMED);
             default -> counters.drop(Drop.UNKNOWN_TYPE);
         }
     }
 
-    private void receiveInitiation(long now, InetSocketAddress from, ByteBuffer in, int len, Outbox outbox) {
+    private void receiveInitiation(long now, InetSocketAddress from, Path relayed, ByteBuffer in, int len,
+                                   Outbox outbox) {
         if (!Initiation.check(len)) {
             counters.drop(Drop.MALFORMED);
             return;
@@ -330,18 +481,18 @@ public final class Device {
             counters.drop(Drop.INITIATION_FLOOD);
             return;
         }
-        Peer p = admit(read.initiator(), from);
+        Peer p = admit(read.initiator());
         if (p == null) {
             return;
         }
         System.arraycopy(read.timestamp(), 0, p.lastTimestamp, 0, Tai64n.LENGTH);
         p.hasTimestamp = true;
         p.lastInitiationConsumedAt = now;
-        respond(p, read.noise(), Initiation.senderIndex(in), now, from, outbox);
+        respond(p, read.noise(), Initiation.senderIndex(in), now, from, relayed, len, outbox);
     }
 
     /** The peer for a key that just authenticated, created if allowed; null if refused. */
-    private Peer admit(NodeId id, InetSocketAddress from) {
+    private Peer admit(NodeId id) {
         Peer p = peers.get(id);
         if (p != null) {
             return p;
@@ -358,7 +509,7 @@ public final class Device {
             forget(unconfirmed.peekFirst());
             counters.unconfirmedEvicted++;
         }
-        p = new Peer(id, from, false);
+        p = new Peer(id, null, false);
         byte[] remembered = forgottenTimestamps.remove(id);
         if (remembered != null) {
             System.arraycopy(remembered, 0, p.lastTimestamp, 0, Tai64n.LENGTH);
@@ -385,8 +536,16 @@ public final class Device {
         }
     }
 
+    /** Answers an initiation over the path it came on. */
     private void respond(Peer p, NoiseIK noise, int initiatorIndex, long now,
-                         InetSocketAddress from, Outbox outbox) {
+                         InetSocketAddress from, Path relayed, int len, Outbox outbox) {
+        // Path bookkeeping first: it may report events, and the driver may send from those.
+        if (relayed != null) {
+            arrivedRelayed(p, relayed, outbox);
+        } else {
+            arrivedDirect(p, from, len, false, now, outbox);
+        }
+        p.responseSentTo = from;
         int index = indices.allocate(Boolean.FALSE, random);
         handshakes.writeResponse(p, noise, index, initiatorIndex, out);
         SessionKeys keys = noise.split();
@@ -398,15 +557,19 @@ public final class Device {
         erase(p.previous);
         p.previous = null;
         p.next = k;
-        updateEndpoint(p, from, outbox);
-        transmit(p, outbox);
+        if (relayed != null) {
+            transmit(p, relayed, Response.LENGTH, outbox);
+        } else {
+            transmitDirect(p, from, Response.LENGTH, outbox);
+        }
         counters.handshakesCompleted++;
         timers.anyAuthenticatedPacketSent(p, now);
         timers.anyAuthenticatedPacketReceived(p, now);
         noteDeadline(p);
     }
 
-    private void receiveResponse(long now, InetSocketAddress from, ByteBuffer in, int len, Outbox outbox) {
+    private void receiveResponse(long now, InetSocketAddress from, Path relayed, ByteBuffer in, int len,
+                                 Outbox outbox) {
         if (!Response.check(len)) {
             counters.drop(Drop.MALFORMED);
             return;
@@ -445,11 +608,18 @@ public final class Device {
         }
         p.current = k;
         markConfirmed(p);
-        updateEndpoint(p, from, outbox);
+        if (relayed != null) {
+            arrivedRelayed(p, relayed, outbox);
+        } else {
+            // Rule 2b: the response proves the address it came from, and it is the freshest news
+            // of where the peer is, so it becomes the endpoint even over a validated one.
+            validate(p, from, true, outbox);
+        }
         counters.handshakesCompleted++;
         timers.handshakeComplete(p);
         timers.anyAuthenticatedPacketReceived(p, now);
-        outbox.event(new SessionEvent(SessionEvent.Kind.ESTABLISHED_AS_INITIATOR, p.id, p.endpoint));
+        event(SessionEvent.Kind.ESTABLISHED_AS_INITIATOR, p, outbox);
+        sessionUp(p, now);
         if (p.staged.isEmpty()) {
             sendKeepalive(p, now, outbox); // confirms the keys to the responder
         } else {
@@ -458,7 +628,8 @@ public final class Device {
         noteDeadline(p);
     }
 
-    private void receiveTransport(long now, InetSocketAddress from, ByteBuffer in, int len, Outbox outbox) {
+    private void receiveTransport(long now, InetSocketAddress from, Path relayed, ByteBuffer in, int len,
+                                  Outbox outbox) {
         if (!Transport.check(len)) {
             counters.drop(Drop.MALFORMED);
             return;
@@ -488,26 +659,43 @@ public final class Device {
             return;
         }
         Peer p = k.peer;
-        if (k == p.next) {
+        boolean confirming = k == p.next;
+        if (confirming) {
             if (!p.confirmed && peers.size() - unconfirmed.size() >= config.maxPeers()) {
                 forget(p); // the peer table filled up while this one was confirming
                 counters.drop(Drop.PEER_LIMIT);
                 return;
             }
             confirmNext(p);
-            outbox.event(new SessionEvent(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, p.id, from));
         }
-        updateEndpoint(p, from, outbox);
+        byte kind = plain > 0 ? in.get(Transport.HEADER_LENGTH) : 0;
+        boolean probe = kind == Control.PATH_CHALLENGE || kind == Control.PATH_RESPONSE;
+        if (relayed != null) {
+            arrivedRelayed(p, relayed, outbox);
+        } else {
+            if (confirming && from.equals(p.responseSentTo)) {
+                validate(p, from, false, outbox); // rule 2c: our response reached it, its keys came back
+            }
+            arrivedDirect(p, from, len, probe, now, outbox);
+        }
+        if (confirming) {
+            p.responseSentTo = null;
+            event(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, p, outbox);
+            sessionUp(p, now);
+        }
         timers.anyAuthenticatedPacketReceived(p, now);
         keepKeyFreshReceiving(k, now, outbox);
+        if (probe) {
+            receiveProbe(p, from, relayed, in, plain, now, outbox);
+        }
         if (!p.staged.isEmpty()) {
             sendStaged(p, now, outbox);
         }
-        if (plain > 0) {
+        if (plain > 0 && !probe) {
             timers.dataReceived(p, now);
             in.position(Transport.HEADER_LENGTH).limit(Transport.HEADER_LENGTH + plain);
             noteDeadline(p);
-            outbox.deliver(p.id, in);
+            outbox.deliver(p.id, relayed != null ? relayed : p.direct, in);
         } else {
             noteDeadline(p);
         }
@@ -545,13 +733,232 @@ public final class Device {
         }
     }
 
-    private void updateEndpoint(Peer p, InetSocketAddress from, Outbox outbox) {
-        if (!from.equals(p.endpoint)) {
-            boolean known = p.endpoint != null;
-            p.endpoint = from;
-            if (known) {
-                outbox.event(new SessionEvent(SessionEvent.Kind.ENDPOINT_CHANGED, p.id, from));
+    // ---------------------------------------------------------------- paths
+
+    /** An authenticated packet of {@code len} bytes came straight from {@code from}. */
+    private void arrivedDirect(Peer p, InetSocketAddress from, int len, boolean probe, long now, Outbox outbox) {
+        if (p.isEndpoint(from)) {
+            if (p.budgeted) {
+                p.bytesFromEndpoint += len;
             }
+            timers.directPacketReceived(p);
+        } else if (!probe) {
+            // Probes are excluded: they come from every candidate address while holes are punched.
+            roam(p, from, len, now, outbox);
+        }
+    }
+
+    /**
+     * Rule 6: the peer sent from a new address (it moved, or its NAT rebound). Replies go there at
+     * once, within the amplification budget, while a challenge checks it; if it is not validated
+     * in time, the previous path comes back ({@link #revert}).
+     */
+    private void roam(Peer p, InetSocketAddress from, int len, long now, Outbox outbox) {
+        Path before = p.path();
+        InetSocketAddress old = p.endpoint();
+        if (!p.budgeted) {
+            // Remember the settled path; while roaming on, the first one is kept.
+            p.revertTo = p.direct;
+            p.revertValidated = p.validated;
+            p.revertAt = before == null ? Peer.OFF : now + Constants.ROAM_VALIDATION_NANOS;
+        } else if (p.revertAt != Peer.OFF) {
+            p.revertAt = now + Constants.ROAM_VALIDATION_NANOS;
+        }
+        p.direct = Path.direct(from);
+        p.validated = false;
+        p.budgeted = true;
+        p.bytesFromEndpoint = len;
+        p.bytesToEndpoint = 0;
+        probeNow(p, from, now);
+        if (old != null) {
+            event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
+        }
+        reportPathChange(p, before, outbox);
+    }
+
+    /** Puts {@code address} first in line: a candidate whose schedule starts now. */
+    private static void probeNow(Peer p, InetSocketAddress address, long now) {
+        Peer.Candidate c = p.addCandidate(address);
+        c.probes = 0;
+        c.probeAt = now;
+        p.probeAt = Math.min(p.probeAt, now);
+    }
+
+    /**
+     * Rule 7: a relayed packet never demotes a direct endpoint, except a configured one that was
+     * never validated: the relay just worked and it did not answer first. It stays a candidate, so
+     * probing brings it back as soon as it answers.
+     */
+    private void arrivedRelayed(Peer p, Path relayed, Outbox outbox) {
+        Path before = p.path();
+        if (p.relay == null || p.direct == null) {
+            p.relay = relayed; // while the relay is our path, use the one the peer uses
+        }
+        if (p.direct != null && !p.validated && !p.budgeted) {
+            p.addCandidate(p.direct.address());
+            p.direct = null;
+        }
+        reportPathChange(p, before, outbox);
+    }
+
+    /**
+     * {@code address} proved to reach the peer (rule 2). Rule 5: it becomes the endpoint unless a
+     * different endpoint is validated already; {@code evenOverValidated} (a handshake response)
+     * moves anyway.
+     */
+    private void validate(Peer p, InetSocketAddress address, boolean evenOverValidated, Outbox outbox) {
+        counters.pathsValidated++;
+        if (!p.isEndpoint(address) && p.directValidated() && !evenOverValidated) {
+            return;
+        }
+        Path before = p.path();
+        InetSocketAddress old = p.endpoint();
+        if (!p.isEndpoint(address)) {
+            p.direct = Path.direct(address);
+        }
+        p.validated = true;
+        p.settle();
+        p.stopProbes();
+        timers.directPacketReceived(p);
+        if (old != null && !old.equals(address)) {
+            event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
+        }
+        reportPathChange(p, before, outbox);
+    }
+
+    /** Rule 6: a roaming endpoint was not validated in time; the path before it comes back. */
+    private void revert(Peer p, long now, Outbox outbox) {
+        Path before = p.path();
+        p.direct = p.revertTo;
+        p.validated = p.revertValidated;
+        p.settle();
+        if (p.directValidated()) {
+            p.stopProbes();
+        }
+        reportPathChange(p, before, outbox);
+        sendStaged(p, now, outbox);
+    }
+
+    /**
+     * Rule 7: data went out on the direct path and nothing came back on it for the dead-peer
+     * interval, while a relay is known: use the relay, and probe the old endpoint (now a candidate)
+     * with the others, so the direct path comes back if it recovers.
+     */
+    private void fallBack(Peer p, long now, Outbox outbox) {
+        p.fallbackAt = Peer.OFF;
+        if (p.direct == null || p.relay == null) {
+            return;
+        }
+        Path before = p.path();
+        p.addCandidate(p.direct.address());
+        p.direct = null;
+        p.validated = false;
+        p.settle();
+        p.restartProbes(now);
+        reportPathChange(p, before, outbox);
+    }
+
+    /** A handshake completed (either role): probing starts over if no direct path is validated. */
+    private static void sessionUp(Peer p, long now) {
+        if (!p.directValidated()) {
+            p.restartProbes(now);
+        }
+    }
+
+    /**
+     * Rule 3: challenges to every due candidate, on the fast schedule and then every 5 s while the
+     * session carries data. Without keys there is nothing to seal them with: probing waits for
+     * {@link #sessionUp}.
+     */
+    private void runProbes(Peer p, long now, Outbox outbox) {
+        if (p.directValidated() || !usableForSending(p.current, now)) {
+            p.stopProbes();
+            return;
+        }
+        long[] schedule = Constants.PROBE_SCHEDULE_NANOS;
+        boolean inUse = p.lastDataAt != Peer.NEVER && now - p.lastDataAt < timers.config().keepalive().toNanos();
+        for (Peer.Candidate c : p.candidates) {
+            if (c.probeAt > now) {
+                continue;
+            }
+            if (c.probes < schedule.length || inUse) {
+                challenge(p, c, now, outbox);
+            }
+            c.probes++;
+            c.probeAt = now + (c.probes < schedule.length
+                    ? schedule[c.probes] - schedule[c.probes - 1] : Constants.BACKGROUND_PROBE_NANOS);
+        }
+        p.updateProbeAt();
+    }
+
+    private void challenge(Peer p, Peer.Candidate c, long now, Outbox outbox) {
+        int size = Transport.MIN_LENGTH + Control.PATH_PROBE_LENGTH;
+        if (p.budgeted && p.isEndpoint(c.address)
+                && p.bytesToEndpoint + size > Constants.AMPLIFICATION_FACTOR * p.bytesFromEndpoint) {
+            return; // over budget: the next scheduled challenge may fit
+        }
+        while (c.token == 0) {
+            c.token = random.nextLong(); // 0 means "never challenged"
+        }
+        if (sendProbe(p, Control.PATH_CHALLENGE, c.token, c.address, null, now, outbox)) {
+            counters.challengesSent++;
+        }
+    }
+
+    /**
+     * Seals a PATH_CHALLENGE or PATH_RESPONSE under the current keys to one address or relay; false
+     * when there are no keys to seal it with.
+     */
+    private boolean sendProbe(Peer p, byte kind, long token, InetSocketAddress to, Path relayed, long now,
+                              Outbox outbox) {
+        if (!usableForSending(p.current, now)) {
+            return false;
+        }
+        probe.clear();
+        probe.put(kind).putLong(token).flip();
+        int len = seal(p.current, probe);
+        if (relayed != null) {
+            transmit(p, relayed, len, outbox);
+        } else {
+            transmitDirect(p, to, len, outbox);
+        }
+        return true;
+    }
+
+    /**
+     * A PATH_CHALLENGE is answered straight back to its source, whatever our path (rule 4), and that
+     * source is probed at once while no direct path is validated: it may be a NAT mapping the
+     * peer's probe just opened. A PATH_RESPONSE validates its source if it echoes what we sent there.
+     */
+    private void receiveProbe(Peer p, InetSocketAddress from, Path relayed, ByteBuffer in, int plain, long now,
+                              Outbox outbox) {
+        if (plain != Control.PATH_PROBE_LENGTH) {
+            counters.drop(Drop.MALFORMED_PROBE);
+            return;
+        }
+        byte kind = in.get(Transport.HEADER_LENGTH);
+        long token = in.getLong(Transport.HEADER_LENGTH + 1);
+        if (kind == Control.PATH_CHALLENGE) {
+            if (sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox)) {
+                counters.challengesAnswered++;
+            }
+            if (relayed == null && !p.directValidated()) {
+                probeNow(p, from, now);
+            }
+            return;
+        }
+        Peer.Candidate c = relayed == null ? p.candidate(from) : null;
+        if (c == null || c.token == 0 || c.token != token) {
+            counters.drop(Drop.UNEXPECTED_PATH_RESPONSE);
+            return;
+        }
+        validate(p, from, false, outbox);
+    }
+
+    /** Reports a change of the path packets take (not the first path learned). */
+    private void reportPathChange(Peer p, Path before, Outbox outbox) {
+        if (before != null && !before.equals(p.path())) {
+            event(SessionEvent.Kind.PATH_CHANGED, p, outbox);
         }
     }
 
@@ -587,6 +994,16 @@ public final class Device {
         if (!p.confirmed && p.next != null && now >= p.unconfirmedExpiry(t)) {
             return true; // learned, never confirmed: forget it
         }
+        // Paths first: a fallback to the relay must happen before a re-handshake picks its paths.
+        if (p.revertAt <= now) {
+            revert(p, now, outbox);
+        }
+        if (p.fallbackAt <= now) {
+            fallBack(p, now, outbox);
+        }
+        if (p.probeAt <= now) {
+            runProbes(p, now, outbox);
+        }
         boolean hadSession = p.hasSession();
         if (hadSession && p.lastReceivedAt != Peer.NEVER
                 && now - p.lastReceivedAt >= t.idleTimeout().toNanos()) {
@@ -597,7 +1014,7 @@ public final class Device {
         if (hadSession && !p.hasSession()) {
             // Idle for idle-timeout, or all keys aged out because no traffic asked for a rekey.
             timers.sessionErased(p);
-            outbox.event(new SessionEvent(SessionEvent.Kind.IDLE_CLOSED, p.id, p.endpoint));
+            event(SessionEvent.Kind.IDLE_CLOSED, p, outbox);
             return !p.handshaking() && p.staged.isEmpty();
         }
         if (p.newHandshakeAt <= now) {
@@ -632,7 +1049,7 @@ public final class Device {
         counters.drop(Drop.UNREACHABLE, p.staged.size());
         p.staged.clear();
         timers.handshakeAbandoned(p);
-        outbox.event(new SessionEvent(SessionEvent.Kind.UNREACHABLE, p.id, p.endpoint));
+        event(SessionEvent.Kind.UNREACHABLE, p, outbox);
     }
 
     private void expireKeypairs(Peer p, long now) {
@@ -663,6 +1080,11 @@ public final class Device {
             indices.remove(k.localIndex);
             k.destroy();
         }
+    }
+
+    private void event(SessionEvent.Kind kind, Peer p, Outbox outbox) {
+        Path path = p.path();
+        outbox.event(new SessionEvent(kind, p.id, path == null ? null : path.address(), path));
     }
 
     private void noteDeadline(Peer p) {

@@ -15,7 +15,10 @@ public enum Drop {
     EXPIRED_KEY("keypair older than reject-after"),
     BAD_TAG("transport packet failed AES-GCM authentication"),
     STAGED_OVERFLOW("packet waiting for a handshake pushed out by newer ones"),
-    UNREACHABLE("packet waiting for a handshake that gave up");
+    UNREACHABLE("packet waiting for a handshake that gave up"),
+    MALFORMED_PROBE("PATH_CHALLENGE or PATH_RESPONSE payload not exactly 9 bytes"),
+    UNEXPECTED_PATH_RESPONSE("PATH_RESPONSE that echoes no challenge we sent to its source address"),
+    RELAY_TOO_BIG("sealed datagram too large to relay (65 bytes of wrapping would exceed the UDP limit)");
 
     private final String meaning;
 

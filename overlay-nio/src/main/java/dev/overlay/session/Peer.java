@@ -5,6 +5,7 @@ import dev.overlay.wire.Mac1;
 import dev.overlay.wire.Tai64n;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 
 /**
  * Everything a device knows about one remote key: where it is, its keypairs, the handshake under
@@ -13,6 +14,10 @@ import java.util.ArrayDeque;
  * <p>Keypair rotation follows WireGuard: {@code current} seals outgoing packets; {@code previous}
  * still opens late packets after a rekey; {@code next} is a responder's new keypair that becomes
  * current only when the initiator's first transport packet proves it has the same keys.
+ *
+ * <p>Paths (docs/nat-traversal.md): an optional direct endpoint, validated or not; an optional
+ * relay; up to {@link Constants#MAX_CANDIDATES} candidate addresses being probed. {@link #path()}
+ * is where packets go: the direct endpoint if there is one, else the relay.
  */
 final class Peer {
     static final long OFF = Long.MAX_VALUE;
@@ -27,7 +32,29 @@ final class Peer {
      * (or replays) cannot crowd out real peers.
      */
     boolean confirmed;
-    InetSocketAddress endpoint;
+
+    /** The direct path to the peer's UDP address (the endpoint), validated or not; null if none. */
+    Path direct;
+    /** {@link #direct} answered a challenge or a handshake (docs/nat-traversal.md rule 2). */
+    boolean validated;
+    /**
+     * {@link #direct} was learned from a packet and is not validated yet: at most
+     * {@link Constants#AMPLIFICATION_FACTOR} times the bytes received from it may be sent to it, so
+     * a spoofed or replayed source cannot aim our traffic at a victim. Configured endpoints are not
+     * budgeted (the operator vouched for them).
+     */
+    boolean budgeted;
+    long bytesFromEndpoint;
+    long bytesToEndpoint;
+    /** The rendezvous that relays to this peer, or null. */
+    Path relay;
+    /** Direct addresses to probe, oldest first. */
+    final ArrayList<Candidate> candidates = new ArrayList<>();
+    /** Where our last handshake response went directly; its confirmation validates it (rule 2c). */
+    InetSocketAddress responseSentTo;
+    /** What a roaming endpoint reverts to if it is not validated by {@link #revertAt}. */
+    Path revertTo;
+    boolean revertValidated;
 
     Keypair current;
     Keypair previous;
@@ -41,6 +68,8 @@ final class Peer {
     long lastInitiationSentAt = NEVER;
     long handshakeAttemptsStartedAt = NEVER;
     long lastReceivedAt = NEVER;
+    /** The last non-empty payload either way: background probing runs while the session is in use. */
+    long lastDataAt = NEVER;
 
     final ArrayDeque<byte[]> staged = new ArrayDeque<>();
 
@@ -48,10 +77,29 @@ final class Peer {
     long sendKeepaliveAt = OFF;
     long newHandshakeAt = OFF;
     long persistentKeepaliveAt = OFF;
+    /** The earliest {@link Candidate#probeAt}. */
+    long probeAt = OFF;
+    long revertAt = OFF;
+    /** Data went out on the direct path and nothing came back on it: fall back to the relay then. */
+    long fallbackAt = OFF;
+
+    /** A direct address being probed with PATH_CHALLENGEs. */
+    static final class Candidate {
+        final InetSocketAddress address;
+        /** The 8 bytes our challenges to this address carry; 0 until the first one. */
+        long token;
+        /** Challenges sent in the current schedule ({@link Constants#PROBE_SCHEDULE_NANOS}). */
+        int probes;
+        long probeAt = OFF;
+
+        Candidate(InetSocketAddress address) {
+            this.address = address;
+        }
+    }
 
     Peer(NodeId id, InetSocketAddress endpoint, boolean configured) {
         this.id = id;
-        this.endpoint = endpoint;
+        this.direct = endpoint == null ? null : Path.direct(endpoint);
         this.configured = configured;
         this.confirmed = configured;
     }
@@ -62,6 +110,101 @@ final class Peer {
             mac1 = new Mac1(id.key());
         }
         return mac1;
+    }
+
+    /** Where packets to this peer go now, or null: the direct endpoint if there is one, else the relay. */
+    Path path() {
+        return direct != null ? direct : relay;
+    }
+
+    /** The direct endpoint's address, or null. */
+    InetSocketAddress endpoint() {
+        return direct == null ? null : direct.address();
+    }
+
+    boolean isEndpoint(InetSocketAddress address) {
+        return direct != null && direct.address().equals(address);
+    }
+
+    boolean directValidated() {
+        return direct != null && validated;
+    }
+
+    /** Something to send a handshake to: an endpoint, a relay or a candidate. */
+    boolean reachable() {
+        return direct != null || relay != null || !candidates.isEmpty();
+    }
+
+    /**
+     * Where a packet of {@code size} bytes goes now: the endpoint unless it is budgeted and the
+     * packet would overdraw the budget, else the relay; null when it has to wait.
+     */
+    Path route(int size) {
+        if (direct != null && (!budgeted
+                || bytesToEndpoint + size <= Constants.AMPLIFICATION_FACTOR * bytesFromEndpoint)) {
+            return direct;
+        }
+        return relay;
+    }
+
+    Candidate candidate(InetSocketAddress address) {
+        for (Candidate c : candidates) {
+            if (c.address.equals(address)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Adds {@code address} as the newest candidate (dropping the oldest beyond the limit), or
+     * finds it; either way it is the newest and returned.
+     */
+    Candidate addCandidate(InetSocketAddress address) {
+        Candidate c = candidate(address);
+        if (c != null) {
+            candidates.remove(c);
+        } else {
+            c = new Candidate(address);
+            if (candidates.size() >= Constants.MAX_CANDIDATES) {
+                candidates.remove(0);
+            }
+        }
+        candidates.add(c);
+        return c;
+    }
+
+    /** Starts every candidate's probe schedule over at {@code now}. */
+    void restartProbes(long now) {
+        for (Candidate c : candidates) {
+            c.probes = 0;
+            c.probeAt = now;
+        }
+        probeAt = candidates.isEmpty() ? OFF : now;
+    }
+
+    void stopProbes() {
+        for (Candidate c : candidates) {
+            c.probeAt = OFF;
+        }
+        probeAt = OFF;
+    }
+
+    void updateProbeAt() {
+        long d = OFF;
+        for (Candidate c : candidates) {
+            d = Math.min(d, c.probeAt);
+        }
+        probeAt = d;
+    }
+
+    /** Leaves the roaming state: no budget, nothing to revert to. */
+    void settle() {
+        budgeted = false;
+        bytesFromEndpoint = 0;
+        bytesToEndpoint = 0;
+        revertTo = null;
+        revertAt = OFF;
     }
 
     boolean hasSession() {
@@ -76,6 +219,7 @@ final class Peer {
     long deadline(SessionTimers t) {
         long d = Math.min(Math.min(retransmitHandshakeAt, sendKeepaliveAt),
                 Math.min(newHandshakeAt, persistentKeepaliveAt));
+        d = Math.min(d, Math.min(probeAt, Math.min(revertAt, fallbackAt)));
         if (hasSession() && lastReceivedAt != NEVER) {
             d = Math.min(d, lastReceivedAt + t.idleTimeout().toNanos());
         }
@@ -98,6 +242,6 @@ final class Peer {
 
     @Override
     public String toString() {
-        return id.shortName() + "@" + endpoint;
+        return id.shortName() + "@" + path();
     }
 }

@@ -8,9 +8,11 @@ import java.net.InetSocketAddress;
  *
  * @param kind what happened
  * @param peer whom it concerns
- * @param endpoint the peer's UDP address at the time (may be null)
+ * @param endpoint the UDP address packets to the peer went to at the time (may be null): the
+ *     peer's own for a direct path, the relay's for a relayed one
+ * @param path the path packets to the peer took at the time (may be null)
  */
-public record SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint) {
+public record SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint, Path path) {
     public enum Kind {
         /** A handshake we initiated completed; data flows. */
         ESTABLISHED_AS_INITIATOR,
@@ -21,6 +23,12 @@ public record SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint) {
         /** Nothing authenticated arrived for idle-timeout; the session's keys were erased. */
         IDLE_CLOSED,
         /** An authenticated packet came from a new address; replies now go there. */
-        ENDPOINT_CHANGED
+        ENDPOINT_CHANGED,
+        /**
+         * Packets to the peer take another path now ({@link #path}): relay to direct, one direct
+         * address to another, direct to relay, or back after a failed validation. The session and
+         * its keys are unchanged; the stream layer searches the path MTU again.
+         */
+        PATH_CHANGED
     }
 }

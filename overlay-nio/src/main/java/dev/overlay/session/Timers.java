@@ -44,6 +44,7 @@ final class Timers {
 
     /** Call after sending a non-empty transport packet: expect to hear back before long. */
     void dataSent(Peer p, long now) {
+        p.lastDataAt = now;
         if (p.newHandshakeAt == Peer.OFF) {
             p.newHandshakeAt = now + t.keepalive().toNanos() + t.rekeyTimeout().toNanos() + jitter();
         }
@@ -51,9 +52,26 @@ final class Timers {
 
     /** Call after receiving a non-empty transport packet: acknowledge it if we stay silent. */
     void dataReceived(Peer p, long now) {
+        p.lastDataAt = now;
         if (p.sendKeepaliveAt == Peer.OFF) {
             p.sendKeepaliveAt = now + t.keepalive().toNanos();
         }
+    }
+
+    /**
+     * Call after sending a non-empty transport packet on the direct path while a relay is known:
+     * if nothing comes back on the direct path by keepalive + rekey-timeout (the dead-peer
+     * interval), it is given up for the relay.
+     */
+    void dataSentDirect(Peer p, long now) {
+        if (p.fallbackAt == Peer.OFF) {
+            p.fallbackAt = now + t.keepalive().toNanos() + t.rekeyTimeout().toNanos();
+        }
+    }
+
+    /** Call after an authenticated packet arrived from the direct endpoint: the direct path works. */
+    void directPacketReceived(Peer p) {
+        p.fallbackAt = Peer.OFF;
     }
 
     /** Call after sending any authenticated packet: it serves as the keepalive. */
@@ -81,6 +99,7 @@ final class Timers {
     void sessionErased(Peer p) {
         p.sendKeepaliveAt = Peer.OFF;
         p.newHandshakeAt = Peer.OFF;
+        p.fallbackAt = Peer.OFF;
         p.lastReceivedAt = Peer.NEVER;
     }
 

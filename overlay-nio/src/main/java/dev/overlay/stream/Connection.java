@@ -559,7 +559,7 @@ final class Connection implements LossDetector.Listener {
                 touched(s);
                 maybeRetire(s);
             } else if (f instanceof SentFrame.PmtuProbe probe) {
-                pmtud.onProbeAcked(probe.size());
+                pmtud.onProbeAcked(probe.size(), probe.search());
                 cc.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
                 pacer.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
             } else if (f instanceof SentFrame.ResetStream r) {
@@ -593,7 +593,7 @@ final class Connection implements LossDetector.Listener {
                 }
                 queueForSending(s);
             } else if (f instanceof SentFrame.PmtuProbe probe) {
-                pmtud.onProbeLost(probe.size(), now);
+                pmtud.onProbeLost(probe.size(), probe.search(), now);
             } else if (f instanceof SentFrame.MaxData) {
                 maxDataWanted = true;
             } else if (f instanceof SentFrame.MaxStreamData m) {
@@ -771,7 +771,7 @@ final class Connection implements LossDetector.Listener {
         FrameWriter.writePmtuProbe(out);
         FrameWriter.writePadding(out, payload - out.position());
         out.limit(payload);
-        List<SentFrame> sent = List.of(new SentFrame.PmtuProbe(size));
+        List<SentFrame> sent = List.of(new SentFrame.PmtuProbe(size, pmtud.search()));
         long pn = nextPacketNumber++;
         SentPacket p = new SentPacket(pn, now, payload, true, true, true, sent);
         loss.onPacketSent(p, now);
@@ -932,6 +932,18 @@ final class Connection implements LossDetector.Listener {
 
     private long keepaliveAt() {
         return Math.max(lastReceivedAt, lastAckElicitingSentAt) + config.idleTimeout().toNanos() / 3;
+    }
+
+    /**
+     * The session layer moved this peer's packets to another path: restart the path MTU search
+     * from the base size (a relay adds bytes, a direct path may carry more than the relay did).
+     */
+    void pathChanged(long now) {
+        this.now = now;
+        pmtud.restart(now);
+        largeLossesInARow = 0;
+        cc.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
+        pacer.setMaxDatagramSize(pmtud.current() - SESSION_OVERHEAD);
     }
 
     void onTimer(long now) {

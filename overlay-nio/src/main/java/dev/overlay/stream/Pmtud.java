@@ -27,6 +27,11 @@ final class Pmtud {
     private int probing;
     private int failures;
     private long nextProbeAt = Long.MIN_VALUE;
+    /**
+     * Counts restarts: a probe carries the search it belongs to, so the answer to a probe sent over
+     * a previous path cannot raise the size on the new one.
+     */
+    private int search;
 
     Pmtud(int base, int max) {
         this.base = base;
@@ -61,6 +66,11 @@ final class Pmtud {
         return probing;
     }
 
+    /** The search a probe sent now belongs to; pass it back to the ack and loss callbacks. */
+    int search() {
+        return search;
+    }
+
     private int next() {
         for (int c : CANDIDATES) {
             if (c > current && c <= ceiling && c <= max) {
@@ -70,7 +80,10 @@ final class Pmtud {
         return 0;
     }
 
-    void onProbeAcked(int size) {
+    void onProbeAcked(int size, int search) {
+        if (search != this.search) {
+            return;
+        }
         if (size > current) {
             current = size;
         }
@@ -81,8 +94,8 @@ final class Pmtud {
     }
 
     /** A probe was lost: after {@link #MAX_PROBES} losses of one size, it is above the path's limit. */
-    void onProbeLost(int size, long now) {
-        if (size != probing) {
+    void onProbeLost(int size, int search, long now) {
+        if (size != probing || search != this.search) {
             return;
         }
         probing = 0;
@@ -105,6 +118,20 @@ final class Pmtud {
             failures = 0;
             nextProbeAt = now;
         }
+    }
+
+    /**
+     * The packets now take another path (relay to direct, one address to another): what the old
+     * path carried says nothing about the new one, so search again from the base size, which every
+     * path carries.
+     */
+    void restart(long now) {
+        search++;
+        current = base;
+        ceiling = max;
+        probing = 0;
+        failures = 0;
+        nextProbeAt = now;
     }
 
     /** After the raise timer, a completed search may try larger sizes again. */

@@ -22,5 +22,5 @@ sealed interface SentFrame {
 
     record Ping() implements SentFrame {}
 
-    record PmtuProbe(int size) implements SentFrame {}
+    record PmtuProbe(int size, int search) implements SentFrame {}
 }

@@ -187,6 +187,18 @@ public final class StreamLayer implements Connection.Host {
         }
     }
 
+    /**
+     * The session layer reported that packets to {@code peer} take another path now
+     * ({@code SessionEvent.Kind.PATH_CHANGED}): its connection searches the path MTU again from
+     * the base size.
+     */
+    public void pathChanged(long now, NodeId peer) {
+        Connection c = connections.get(peer);
+        if (c != null) {
+            c.pathChanged(now);
+        }
+    }
+
     /** The datagram size in use toward {@code peer} (0 without a connection), for status and tests. */
     public int pathMtu(NodeId peer) {
         Connection c = connections.get(peer);

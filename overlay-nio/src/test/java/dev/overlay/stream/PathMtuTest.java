@@ -62,4 +62,26 @@ class PathMtuTest {
             assertThat(x.receivedHash).isEqualTo(x.sentHash);
         }
     }
+    @Test
+    void aPathChangeRestartsTheSearchFromTheBaseSizeAndTheNewPathIsSearched() {
+        FaultInjector faults = new FaultInjector(4).delay(5_000_000, 0);
+        SimTransfers t = transfer(faults);
+        t.start(1, 32 << 20);
+        t.net.runUntil(() -> pmtu(t) == 65507, Duration.ofSeconds(10));
+        assertThat(pmtu(t)).isEqualTo(65507);
+
+        // When the session layer moves the peer to a path that carries 1472 bytes (as on a move
+        // from loopback to a relay or an Ethernet path)
+        faults.mtu(1472);
+        t.sender.streams.pathChanged(t.net.now(), t.receiver.device.self());
+
+        // Then the search starts again at the base size at once, not after losses, and climbs to
+        // the new path's size; answers to probes sent on the old path do not raise it
+        assertThat(pmtu(t)).isEqualTo(StreamConfig.DEFAULTS.initialDatagramSize());
+        assertThat(t.run(Duration.ofMinutes(5), now -> { })).as(t.net.describe()).isTrue();
+        assertThat(pmtu(t)).isEqualTo(1472);
+        for (SimTransfers.Transfer x : t.transfers) {
+            assertThat(x.receivedHash).isEqualTo(x.sentHash);
+        }
+    }
 }

@@ -230,6 +230,9 @@ public final class SimNetwork {
         @Override
         public void event(SessionEvent event) {
             events.add(event);
+            if (event.kind() == SessionEvent.Kind.PATH_CHANGED) {
+                streams.pathChanged(now, event.peer());
+            }
         }
     }
 }
