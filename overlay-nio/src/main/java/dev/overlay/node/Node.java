@@ -210,6 +210,12 @@ public final class Node implements AutoCloseable {
         try {
             s = opened.get(timeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ConnectException c) {
+                // Same type and message for the caller; this thread's stack, the loop's as the cause.
+                ConnectException here = new ConnectException(c.getMessage());
+                here.initCause(c);
+                throw here;
+            }
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new java.net.SocketTimeoutException("node " + id() + " did not respond");
