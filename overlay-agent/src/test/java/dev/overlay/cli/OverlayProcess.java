@@ -117,6 +117,13 @@ final class OverlayProcess implements AutoCloseable {
         }
     }
 
+    /** Writes {@code line} and a newline to the process' standard input. */
+    void tell(String line) throws IOException {
+        java.io.OutputStream in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
     List<String> lines() {
         synchronized (lines) {
             return new ArrayList<>(lines);
