@@ -45,7 +45,7 @@ veth() { # veth NS1 IF1 NS2 IF2
 lan_host() { case $1 in natA) echo 192.0.2.10 ;; natB) echo 192.0.2.74 ;; esac; }
 nat_name() {
   case ${1:-} in natA|natB) ;; *) echo "nat.sh: expected natA or natB, got '${1:-}'" >&2; exit 2 ;; esac
-  ip netns list | grep -qw "^$p-$1" || { echo "nat.sh: lab $p is not up" >&2; exit 1; }
+  [[ -e /run/netns/$p-$1 ]] || { echo "nat.sh: lab $p is not up" >&2; exit 1; }
 }
 wan_addr() { ns "$1" ip -4 -o addr show dev wan | awk '{split($4, a, "/"); print a[1]; exit}'; }
 

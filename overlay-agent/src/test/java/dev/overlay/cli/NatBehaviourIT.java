@@ -1,7 +1,6 @@
 package dev.overlay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -32,8 +31,7 @@ class NatBehaviourIT {
 
     @BeforeAll
     static void buildTheLab() throws Exception {
-        String why = NatLab.unavailable();
-        assumeTrue(why == null, why);
+        NatLab.assumeAvailable(NatBehaviourIT.class);
         lab = NatLab.up("nb");
         reflector = OverlayProcess.mainIn(lab.ns("pub"), UdpTool.class, "reflect", R1, R2);
         reflector.awaitLine(l -> l.equals("out: reflecting " + R1), LIMIT);

@@ -47,6 +47,20 @@ final class NatLab implements AutoCloseable {
         return false;
     }
 
+    /** Skips the calling test class (assumption) unless {@code ok}, saying why in the build log too. */
+    static void assume(Class<?> test, boolean ok, String reason) {
+        if (!ok) {
+            System.out.println(test.getSimpleName() + " skipped: " + reason);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(ok, reason);
+    }
+
+    /** Skips the calling test class unless the lab can run here. */
+    static void assumeAvailable(Class<?> test) {
+        String why = unavailable();
+        assume(test, why == null, why);
+    }
+
     /** Builds the lab (both NATs eim). {@code tag}: a few letters naming the test class. */
     static NatLab up(String tag) throws Exception {
         String dir = Path.of("").toAbsolutePath().toString();

@@ -1,7 +1,6 @@
 package dev.overlay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,8 +30,7 @@ class NatLabIT {
 
     @BeforeAll
     static void buildTheLab() throws Exception {
-        String why = NatLab.unavailable();
-        assumeTrue(why == null, why);
+        NatLab.assumeAvailable(NatLabIT.class);
         lab = NatLab.up("nl");
         clientNs = lab.ns("a");
         serverNs = lab.ns("pub");
@@ -83,6 +81,48 @@ class NatLabIT {
                     assertThat(answer).as("SHA-256 seen by the server").isEqualTo(sent);
                 }
             }
+        }
+    }
+
+    @Test
+    void whenTheClientsNatRebindsMidTransferTheServerFollowsAndNoByteIsLost() throws Exception {
+        // natA symmetric, so the flush gives the client's flow a new public port: the server must
+        // follow it (roaming); the transfer must lose nothing and stall for well under a second.
+        String a = OverlayProcess.keygen(dir, "e.key", LIMIT);
+        OverlayProcess.keygen(dir, "f.key", LIMIT);
+        lab.reset("natA", "sym");
+        try (OverlayProcess sink = OverlayProcess.mainIn(serverNs, HashPeers.class, "sinks", "0", "1", "256")) {
+            int sinkPort = sink.awaitPort(Pattern.compile("out: listening (\\d+)"), 1, LIMIT);
+            try (OverlayProcess serve = OverlayProcess.startIn(serverNs, "serve",
+                    "--identity", dir.resolve("e.key").toString(), "--bind", "203.0.113.10:7002",
+                    "--port", "5432", "--to", "127.0.0.1:" + sinkPort)) {
+                serve.awaitLine(l -> l.startsWith("out: serving"), LIMIT);
+                try (OverlayProcess forward = OverlayProcess.startIn(clientNs, "forward",
+                        "--identity", dir.resolve("f.key").toString(), "--bind", "192.0.2.10:7002",
+                        "--peer", a + "@203.0.113.10:7002", "--listen", "127.0.0.1:0", "--to", a + ":5432")) {
+                    int local = forward.awaitPort(FORWARDING, 1, LIMIT);
+                    // 64 MiB at 16 MiB/s: the flush comes at 16 MiB, with about 3 s still to go.
+                    try (OverlayProcess source = OverlayProcess.mainIn(clientNs, HashPeers.class,
+                            "source", "127.0.0.1:" + local, "64", "65", "16")) {
+                        Timeline.awaitProgress(sink, 1, 16L << 20, LIMIT);
+                        long flushedAt = System.currentTimeMillis();
+                        lab.flush("natA");
+                        Timeline.assertIntact(source, sink, 1, 64L << 20, LIMIT);
+                        Timeline.Stall stall = Timeline.stall(sink, 1, flushedAt);
+                        System.out.printf("NAT rebinding mid-transfer (natA sym, flushed): longest stall %d ms,"
+                                + " next progress %d ms after the flush, %d MiB after it%n",
+                                stall.longestMs(), stall.firstAfterMs(), stall.bytesAfter() >> 20);
+                        assertThat(stall.bytesAfter()).as("flushed mid-transfer").isGreaterThanOrEqualTo(16L << 20);
+                        assertThat(stall.longestMs()).as("longest stall (ms)").isLessThan(1000);
+                    }
+                }
+                // The server saw the client's NAT at two ports: before and after the rebinding.
+                Pattern nat = Pattern.compile("198\\.51\\.100\\.2:(\\d+)");
+                assertThat(serve.lines().stream().flatMap(l -> nat.matcher(l).results()).map(m -> m.group(1)).distinct())
+                        .as(String.join("\n", serve.lines())).hasSizeGreaterThanOrEqualTo(2);
+            }
+        } finally {
+            lab.reset("natA", "eim");
         }
     }
 

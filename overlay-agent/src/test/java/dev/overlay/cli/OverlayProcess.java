@@ -143,6 +143,11 @@ final class OverlayProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Kills the process at once (SIGKILL: no shutdown hooks, as a crash) and waits for it. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
     @Override
     public void close() throws InterruptedException {
