@@ -117,6 +117,13 @@ final class OverlayProcess implements AutoCloseable {
         }
     }
 
+    /** Writes {@code line} and a newline to the process' standard input. */
+    void tell(String line) throws IOException {
+        java.io.OutputStream in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
     List<String> lines() {
         synchronized (lines) {
             return new ArrayList<>(lines);
@@ -134,6 +141,11 @@ final class OverlayProcess implements AutoCloseable {
             throw new AssertionError("process did not exit within " + limit + "; output:\n" + String.join("\n", lines()));
         }
         return process.exitValue();
+    }
+
+    /** Kills the process at once (SIGKILL: no shutdown hooks, as a crash) and waits for it. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
     /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
