@@ -619,6 +619,7 @@ public final class Device {
         timers.handshakeComplete(p);
         timers.anyAuthenticatedPacketReceived(p, now);
         event(SessionEvent.Kind.ESTABLISHED_AS_INITIATOR, p, outbox);
+        reportPathChange(p, null, outbox);
         sessionUp(p, now);
         if (p.staged.isEmpty()) {
             sendKeepalive(p, now, outbox); // confirms the keys to the responder
@@ -681,6 +682,7 @@ public final class Device {
         if (confirming) {
             p.responseSentTo = null;
             event(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, p, outbox);
+            reportPathChange(p, null, outbox);
             sessionUp(p, now);
         }
         timers.anyAuthenticatedPacketReceived(p, now);
@@ -955,9 +957,14 @@ public final class Device {
         validate(p, from, false, outbox);
     }
 
-    /** Reports a change of the path packets take (not the first path learned). */
+    /**
+     * Reports the path packets take whenever it differs from the last one reported, the first path
+     * of a session included, so logs and the stream layer always know the current one.
+     */
     private void reportPathChange(Peer p, Path before, Outbox outbox) {
-        if (before != null && !before.equals(p.path())) {
+        Path now = p.path();
+        if (now != null && !now.equals(p.reportedPath)) {
+            p.reportedPath = now;
             event(SessionEvent.Kind.PATH_CHANGED, p, outbox);
         }
     }

@@ -113,6 +113,9 @@ final class Peer {
     }
 
     /** Where packets to this peer go now, or null: the direct endpoint if there is one, else the relay. */
+    /** The path last reported in a PATH_CHANGED event (null before the first). */
+    Path reportedPath;
+
     Path path() {
         return direct != null ? direct : relay;
     }

@@ -35,8 +35,10 @@ class NodeTest {
                 }
                 assertThat(client.peerStatus(a.id()).get(5, TimeUnit.SECONDS).established()).isTrue();
                 assertThat(serverEvents).extracting(SessionEvent::kind)
-                        .containsExactly(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER);
-                assertThat(serverEvents.get(0).peer()).isEqualTo(b.id());
+                        .containsExactlyInAnyOrder(SessionEvent.Kind.ESTABLISHED_AS_RESPONDER, SessionEvent.Kind.PATH_CHANGED);
+                assertThat(serverEvents).filteredOn(e -> e.kind() == SessionEvent.Kind.PATH_CHANGED).singleElement()
+                        .extracting(SessionEvent::path).hasToString("direct " + Endpoints.format(client.localAddress()));
+                assertThat(serverEvents).allMatch(e -> e.peer().equals(b.id()));
             }
         }
     }

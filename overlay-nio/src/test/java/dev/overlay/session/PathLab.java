@@ -197,6 +197,15 @@ final class PathLab {
             return events.stream().filter(e -> e.kind() == kind).toList();
         }
 
+        /**
+         * PATH_CHANGED events after the first, which only reports the session's first path: the
+         * moves from one path to another.
+         */
+        List<SessionEvent> pathChanges() {
+            List<SessionEvent> all = events(SessionEvent.Kind.PATH_CHANGED);
+            return all.isEmpty() ? all : all.subList(1, all.size());
+        }
+
         @Override
         public void transmit(InetSocketAddress to, ByteBuffer datagram) {
             byte[] bytes = new byte[datagram.remaining()];
