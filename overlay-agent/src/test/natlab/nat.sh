@@ -29,7 +29,9 @@
 #     new type to apply to flows already running.
 #   nat.sh renumber PREFIX natA|natB ADDR   move the WAN address to ADDR (198.51.100.0/24) with its
 #                                           routes; flows NATed to the old address are forgotten
-#   nat.sh flush PREFIX natA|natB           delete the NAT's UDP conntrack entries (port rebinding)
+#   nat.sh flush PREFIX natA|natB [--except ADDR]
+#                                           delete the NAT's UDP conntrack entries (port rebinding);
+#                                           --except keeps the flows to ADDR (and so their mappings)
 #   nat.sh show PREFIX natA|natB            print "TYPE WANADDR"
 set -euo pipefail
 cmd=${1:?usage: nat.sh up|down|type|renumber|flush|show PREFIX ...}
@@ -100,6 +102,29 @@ current_type() {
 
 flush() { # UDP conntrack entries only; "0 flow entries" is not an error
   ns "$1" conntrack -D -p udp >/dev/null 2>&1 || true
+}
+
+flush_except() { # flush_except NAT ADDR: delete every UDP entry whose original destination is not ADDR
+  [[ $2 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || { echo "nat.sh: flush --except: not an IPv4 address: '$2'" >&2; exit 2; }
+  local pass src dst sport dport n
+  # Twice: a flow that started while the first pass ran is caught by the second.
+  for pass in 1 2; do
+    n=0
+    while read -r src dst sport dport; do
+      [[ $dst == "$2" ]] && continue
+      ns "$1" conntrack -D -p udp -s "$src" -d "$dst" --sport "$sport" --dport "$dport" >/dev/null 2>&1 || true
+      ((++n < 10000)) || break
+    done < <(ns "$1" conntrack -L -p udp 2>/dev/null | awk '{
+        s = d = sp = dp = ""
+        for (i = 1; i <= NF; i++) {
+          if (s == "" && $i ~ /^src=/) s = substr($i, 5)
+          else if (d == "" && $i ~ /^dst=/) d = substr($i, 5)
+          else if (sp == "" && $i ~ /^sport=/) sp = substr($i, 7)
+          else if (dp == "" && $i ~ /^dport=/) dp = substr($i, 7)
+        }
+        if (s != "" && d != "" && sp != "" && dp != "") print s, d, sp, dp
+      }')
+  done
 }
 
 up() {
@@ -204,7 +229,13 @@ case "$cmd" in
   down) down ;;
   type) nat_name "${3:-}"; apply_type "$3" "${4:?eim, sym or fullcone}" ;;
   renumber) nat_name "${3:-}"; renumber "$3" "${4:?new WAN address}" ;;
-  flush) nat_name "${3:-}"; flush "$3" ;;
+  flush)
+    nat_name "${3:-}"
+    case ${4:-} in
+      "") flush "$3" ;;
+      --except) flush_except "$3" "${5:?flush --except ADDR}" ;;
+      *) echo "nat.sh: flush PREFIX NAT [--except ADDR], got '$4'" >&2; exit 2 ;;
+    esac ;;
   show) nat_name "${3:-}"; echo "$(current_type "$3") $(wan_addr "$3")" ;;
   *) echo "usage: nat.sh up|down|type|renumber|flush|show PREFIX ..." >&2; exit 2 ;;
 esac

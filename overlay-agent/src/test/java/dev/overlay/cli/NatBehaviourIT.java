@@ -258,6 +258,9 @@ class NatBehaviourIT {
             // reuses that mapping (nf_nat's find_appropriate_src), even one the sym rule made.
             assertThat(inside.ask(R2, "three")).as("a new flow reuses the socket's existing mapping")
                     .isEqualTo(symmetric);
+            // Forgetting every flow but the one to R1 keeps R1's mapping, which new flows reuse.
+            lab.flushExcept("natA", host(R1));
+            assertThat(inside.ask(R2, "three-again")).as("after flushing all but the flow to R1").isEqualTo(symmetric);
             lab.flush("natA");
             assertThat(inside.ask(R1, "four")).as("after the flush").isEqualTo("198.51.100.2:41600");
             assertThat(inside.ask(R2, "five")).isEqualTo("198.51.100.2:41600");

@@ -100,6 +100,11 @@ final class NatLab implements AutoCloseable {
         script("flush", nat);
     }
 
+    /** {@code nat.sh flush NAT --except ADDR}: the NAT forgets every UDP flow but those to {@code address}. */
+    void flushExcept(String nat, String address) throws Exception {
+        script("flush", nat, "--except", address);
+    }
+
     /** {@code nat.sh type} then {@code flush}: the NAT behaves as {@code type} for every flow from now on. */
     void reset(String nat, String type) throws Exception {
         type(nat, type);

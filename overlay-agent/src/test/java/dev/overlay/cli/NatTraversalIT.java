@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The NAT types are set per test; {@link NatLab#reset} flushes conntrack after a type change,
  * because Linux applies new NAT rules to new flows only (see NatBehaviourIT).
  *
- * <p>Skipped with the reason when the lab cannot run (root, ip, nft, conntrack) or while the jar
- * has no {@code rendezvous} command (issue 4 in progress).
+ * <p>Skipped with the reason when the lab cannot run (root, ip, nft, conntrack), except where the
+ * lab is required (OVERLAY_NATLAB_REQUIRED=1, as in CI): there it fails.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class NatTraversalIT {
@@ -241,8 +241,21 @@ class NatTraversalIT {
         assertThat(last.address()).as("path to " + peer + " now; history " + history).matches(address);
     }
 
-    private static void assertNeverDirect(OverlayProcess node, String peer) {
-        assertThat(paths(node, NAMES.get(peer))).as("path history to " + peer)
+    /**
+     * Once relayed, the path to {@code peer} never went direct. (An unvalidated direct attempt
+     * before the relay, say to a candidate from the lookup, is allowed: the path log does not say
+     * whether a direct path was validated.)
+     */
+    private static void assertStaysRelayed(OverlayProcess node, String peer) {
+        List<PathLine> history = paths(node, NAMES.get(peer));
+        int firstRelay = -1;
+        for (int i = 0; i < history.size() && firstRelay < 0; i++) {
+            if (history.get(i).kind().equals("relay")) {
+                firstRelay = i;
+            }
+        }
+        assertThat(firstRelay).as("path history to " + peer + ": " + history).isNotNegative();
+        assertThat(history.subList(firstRelay, history.size())).as("path history to " + peer + ": " + history)
                 .noneMatch(p -> p.kind().equals("direct"));
     }
 
@@ -296,8 +309,8 @@ class NatTraversalIT {
         Basic c = basic("eim x sym", "eim", "sym", "b", "192.0.2.74:7000");
         assertPathNow(c.forward(), "b", "relay", RELAY);
         assertPathNow(c.serve(), "a", "relay", RELAY);
-        assertNeverDirect(c.forward(), "b");
-        assertNeverDirect(c.serve(), "a");
+        assertStaysRelayed(c.forward(), "b");
+        assertStaysRelayed(c.serve(), "a");
         try (OverlayProcess ping = track(OverlayProcess.startIn(lab.ns("a"), "ping", "--identity", key("c"),
                 "--rendezvous", R1, "--count", "3", "--interval", "200ms", NAMES.get("b")))) {
             assertThat(ping.awaitExit(LIMIT)).as(String.join("\n", ping.lines())).isZero();
@@ -312,8 +325,8 @@ class NatTraversalIT {
         Basic c = basic("sym x sym", "sym", "sym", "b", "192.0.2.74:7000");
         assertPathNow(c.forward(), "b", "relay", RELAY);
         assertPathNow(c.serve(), "a", "relay", RELAY);
-        assertNeverDirect(c.forward(), "b");
-        assertNeverDirect(c.serve(), "a");
+        assertStaysRelayed(c.forward(), "b");
+        assertStaysRelayed(c.serve(), "a");
     }
 
     @Test
@@ -405,22 +418,30 @@ class NatTraversalIT {
         reportTtfb("relay -> direct (eim x sym)", f, slow, sink, 1);
         awaitPath(f.process(), "b", "relay", RELAY, LIMIT);
         awaitProgress(sink, 1, 4L << 20);
-        assertNeverDirect(f.process(), "b");
+        assertStaysRelayed(f.process(), "b");
 
         long switchedAt = System.currentTimeMillis();
-        lab.reset("natB", "eim");
-        awaitPath(f.process(), "b", "direct", "198\\.51\\.100\\.3:7000", UPGRADE_LIMIT);
-        long upgraded = System.currentTimeMillis() - switchedAt;
+        lab.type("natB", "eim");
+        // natB forgets every flow but b's flow to the rendezvous, whose mapping eim now hands to
+        // every new flow from b's socket (nf_nat reuses a source's existing mapping; see
+        // NatBehaviourIT): b's next probe comes from the address a already probes, and the
+        // background probing (rule 3) finds the direct path. A full flush would instead also
+        // rebind b, the receiving side, under the relayed stream.
+        lab.flushExcept("natB", "203.0.113.10");
+        awaitPath(f.process(), "b", "direct", "198\\.51\\.100\\.3:\\d+", UPGRADE_LIMIT);
+        long upgradedAt = System.currentTimeMillis();
         awaitPath(serve, "a", "direct", "198\\.51\\.100\\.2:7000", LIMIT);
         assertIntact(slow, sink, 1);
         Timeline.Stall s = Timeline.stall(sink, 1, switchedAt);
-        report(String.format("UPGRADE relay -> direct: %d ms after natB went sym -> eim (flushed);"
-                + " the stream across it stalled at most %d ms", upgraded, s.longestMs()));
+        report(String.format("UPGRADE relay -> direct: %d ms after natB went sym -> eim;"
+                + " the stream across it stalled at most %d ms", upgradedAt - switchedAt, s.longestMs()));
+        assertThat(Timeline.stall(sink, 1, upgradedAt).bytesAfter()).as("the stream outlived the upgrade").isPositive();
+        assertThat(s.longestMs()).as("a path change does not disturb streams (rule 5)").isLessThan(STALL_LIMIT_MS);
 
         // A new connection over the same session now goes direct.
         OverlayProcess fast = source("a", f, 4, 0);
         assertIntact(fast, sink, 2);
-        assertPathNow(f.process(), "b", "direct", "198\\.51\\.100\\.3:7000");
+        assertPathNow(f.process(), "b", "direct", "198\\.51\\.100\\.3:\\d+");
         assertPathNow(serve, "a", "direct", "198\\.51\\.100\\.2:7000");
     }
 

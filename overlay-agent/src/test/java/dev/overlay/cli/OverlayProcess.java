@@ -19,6 +19,8 @@ import java.util.function.Predicate;
 final class OverlayProcess implements AutoCloseable {
     private final Process process;
     private final List<String> lines = new ArrayList<>();
+    /** Output streams read to their end (0..2); guarded by {@code lines}. */
+    private int ended;
 
     private OverlayProcess(Process process) {
         this.process = process;
@@ -74,6 +76,10 @@ final class OverlayProcess implements AutoCloseable {
             } catch (IOException e) {
                 // process gone
             }
+            synchronized (lines) {
+                ended++;
+                lines.notifyAll();
+            }
         });
         t.setDaemon(true);
         t.start();
@@ -98,7 +104,10 @@ final class OverlayProcess implements AutoCloseable {
         return Integer.parseInt(m.group(group));
     }
 
-    /** Waits until a line matching {@code p} has been printed; fails after {@code limit}. */
+    /**
+     * Waits until a line matching {@code p} has been printed; fails after {@code limit}, or as
+     * soon as the process has closed its output without printing one.
+     */
     String awaitLine(Predicate<String> p, Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
         synchronized (lines) {
@@ -107,6 +116,10 @@ final class OverlayProcess implements AutoCloseable {
                     if (p.test(l)) {
                         return l;
                     }
+                }
+                if (ended == 2) {
+                    throw new AssertionError("the process ended its output without a matching line"
+                            + exitCode() + "; got:\n" + String.join("\n", lines));
                 }
                 long left = end - System.nanoTime();
                 if (left <= 0) {
@@ -122,6 +135,15 @@ final class OverlayProcess implements AutoCloseable {
         java.io.OutputStream in = process.getOutputStream();
         in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         in.flush();
+    }
+
+    private String exitCode() {
+        try {
+            return process.waitFor(1, TimeUnit.SECONDS) ? " (exit code " + process.exitValue() + ")" : "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     List<String> lines() {
