@@ -707,7 +707,8 @@ public final class Node implements AutoCloseable {
     private final class ClientListener implements RendezvousClient.Listener {
         @Override
         public void candidatesChanged(List<InetSocketAddress> candidates) {
-            LOG.log(System.Logger.Level.INFO, "own addresses now " + candidates);
+            LOG.log(System.Logger.Level.INFO, "own addresses now "
+                    + candidates.stream().map(Endpoints::format).collect(java.util.stream.Collectors.joining(", ")));
             for (PeerStatus p : device.peers()) {
                 if (p.established() && !rendezvous.isServer(p.id())) {
                     candidatesDue.add(p.id());
