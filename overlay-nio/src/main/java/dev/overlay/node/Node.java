@@ -196,16 +196,7 @@ public final class Node implements AutoCloseable {
      * @throws ConnectException when no address is known for {@code peer}
      */
     public OverlayStream connect(NodeId peer, int port, Duration timeout) throws IOException {
-        CompletableFuture<OverlayStream> opened = new CompletableFuture<>();
-        post(() -> whenReachable(peer, timeout, failure -> {
-            if (failure != null) {
-                opened.completeExceptionally(new ConnectException(failure));
-            } else if (!hasPath(peer)) {
-                opened.complete(null);
-            } else {
-                opened.complete(streams.open(System.nanoTime(), peer, port));
-            }
-        }), opened);
+        CompletableFuture<OverlayStream> opened = openAsync(peer, port, timeout);
         OverlayStream s;
         try {
             s = opened.get(timeout.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -223,10 +214,6 @@ public final class Node implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("connect interrupted");
         }
-        if (s == null) {
-            throw new ConnectException("no address known for " + peer
-                    + "; give it as a peer (KEY@HOST:PORT) or give a rendezvous that knows it");
-        }
         try {
             s.awaitOpen(timeout);
         } catch (IOException e) {
@@ -234,6 +221,30 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         return s;
+    }
+
+    /**
+     * Starts opening a stream to {@code peer}'s overlay {@code port} without blocking. The future
+     * completes with the stream as soon as its OPEN is on its way (after a lookup through the
+     * rendezvous servers when no path to {@code peer} is known); the stream's
+     * {@link OverlayStream#isOpen()} and {@link OverlayStream#openFailure()} then say how it went,
+     * and its readiness listener runs when either changes. The future fails with a
+     * {@link ConnectException} when no path can be found within {@code timeout}. Futures complete
+     * on the event loop: callbacks attached to them must not block.
+     */
+    public CompletableFuture<OverlayStream> openAsync(NodeId peer, int port, Duration timeout) {
+        CompletableFuture<OverlayStream> f = new CompletableFuture<>();
+        post(() -> whenReachable(peer, timeout, failure -> {
+            if (failure != null) {
+                f.completeExceptionally(new ConnectException(failure));
+            } else if (!hasPath(peer)) {
+                f.completeExceptionally(new ConnectException("no address known for " + peer
+                        + "; give it as a peer (KEY@HOST:PORT) or give a rendezvous that knows it"));
+            } else {
+                f.complete(streams.open(System.nanoTime(), peer, port));
+            }
+        }), f);
+        return f;
     }
 
     /**

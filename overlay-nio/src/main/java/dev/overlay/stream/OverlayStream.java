@@ -469,6 +469,29 @@ public final class OverlayStream implements Closeable {
         }
     }
 
+    /** True once the listener accepted this stream (always true for an accepted stream). */
+    public boolean isOpen() {
+        lock.lock();
+        try {
+            return opened;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Why opening failed (refused, not allowed, the session died), or null while it is open or
+     * still opening. The readiness listener runs when this or {@link #isOpen()} changes.
+     */
+    public IOException openFailure() {
+        lock.lock();
+        try {
+            return opened ? null : failure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Waits until the listener answered the OPEN. */
     public void awaitOpen(java.time.Duration timeout) throws IOException {
         long timeoutNanos = timeout.toNanos();
