@@ -70,6 +70,17 @@ public final class Node implements AutoCloseable {
     private static final Duration PING_LOOKUP_TIMEOUT = Duration.ofSeconds(5);
     /** How long a lookup for a peer whose relay failed may take. */
     private static final Duration RELOOKUP_TIMEOUT = Duration.ofSeconds(10);
+    /** A peer whose relay failed is looked up again at most this often. */
+    private static final Duration RELOOKUP_INTERVAL = Duration.ofSeconds(5);
+    /** When each peer was last looked up again (bounded: the oldest are forgotten). */
+    private final Map<NodeId, Long> lastRelookup = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<NodeId, Long> eldest) {
+            return size() > 1024;
+        }
+    };
 
     private final Device device;
     private final StreamLayer streams;
@@ -196,6 +207,7 @@ public final class Node implements AutoCloseable {
      * @throws ConnectException when no address is known for {@code peer}
      */
     public OverlayStream connect(NodeId peer, int port, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos(); // one deadline for lookup and open
         CompletableFuture<OverlayStream> opened = openAsync(peer, port, timeout);
         OverlayStream s;
         try {
@@ -209,13 +221,15 @@ public final class Node implements AutoCloseable {
             }
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
+            // A stream opened after we gave up would stay half-open with nobody to read it.
+            opened.thenAccept(late -> late.reset(dev.overlay.stream.StreamError.NO_ERROR));
             throw new java.net.SocketTimeoutException("node " + id() + " did not respond");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("connect interrupted");
         }
         try {
-            s.awaitOpen(timeout);
+            s.awaitOpen(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         } catch (IOException e) {
             s.reset(dev.overlay.stream.StreamError.NO_ERROR);
             throw e;
@@ -599,6 +613,9 @@ public final class Node implements AutoCloseable {
     /** The loop has ended: every future still waiting on it fails instead of hanging. */
     private void failPending() {
         IllegalStateException gone = new IllegalStateException("node " + id() + " is closed");
+        if (rendezvous != null) {
+            rendezvous.failAll("node " + id() + " is closed");
+        }
         for (PendingPing p : pings.values()) {
             p.future.completeExceptionally(gone);
         }
@@ -748,6 +765,12 @@ public final class Node implements AutoCloseable {
         }
 
         private void relookup(NodeId peer, NodeId failedServer) {
+            long now = System.nanoTime();
+            Long last = lastRelookup.get(peer);
+            if (last != null && now - last < RELOOKUP_INTERVAL.toNanos()) {
+                return; // a burst of RELAY_FAILED (one per relayed packet) is one lookup
+            }
+            lastRelookup.put(peer, now);
             rendezvous.lookup(System.nanoTime(), peer, RELOOKUP_TIMEOUT.toNanos(), (found, failure) -> {
                 if (found != null && !found.server().equals(failedServer)) {
                     learn(found);
