@@ -374,6 +374,9 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             return;
         }
         keys.learn(key);
+        if (result.isDone()) {
+            return; // cancelled while the handle was being resolved
+        }
         CompletableFuture<OverlayStream> opening;
         try {
             opening = node.openAsync(key, port, timeout);
@@ -393,11 +396,6 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                 }
             } else if (!result.complete(stream)) {
                 stream.reset(StreamError.NO_ERROR); // abandoned (cancelled) meanwhile
-            }
-        });
-        result.whenComplete((s, e) -> {
-            if (result.isCancelled()) {
-                opening.cancel(false);
             }
         });
     }
