@@ -23,6 +23,8 @@ import java.security.SecureRandom;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
@@ -34,6 +36,12 @@ import org.junit.jupiter.api.Test;
 /** Blocking sockets over two real nodes on loopback, through the public socket API only. */
 class OverlaySocketTest {
     private static final int TIMEOUT_MS = 20_000;
+    /** Each task its own thread: the common pool has one worker on two cores, too few for both ends. */
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "socket-test");
+        t.setDaemon(true);
+        return t;
+    });
     private NodeBackend server;
     private NodeBackend client;
     private int port;
@@ -74,7 +82,7 @@ class OverlaySocketTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, POOL);
     }
 
     @Test
@@ -133,7 +141,7 @@ class OverlaySocketTest {
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
-                });
+                }, POOL);
                 CompletableFuture<Void> send = CompletableFuture.runAsync(() -> {
                     try {
                         OutputStream out = c.getOutputStream();
@@ -144,7 +152,7 @@ class OverlaySocketTest {
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
-                });
+                }, POOL);
                 byte[] back = c.getInputStream().readAllBytes();
                 send.get(60, TimeUnit.SECONDS);
                 echo.get(60, TimeUnit.SECONDS);
@@ -239,7 +247,7 @@ class OverlaySocketTest {
                     } catch (Throwable t) {
                         return t;
                     }
-                });
+                }, POOL);
                 reading.await();
                 c.close();
                 assertThat(reader.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketException.class)
@@ -397,7 +405,7 @@ class OverlaySocketTest {
                 } catch (IOException e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, POOL);
             try (Socket raw = connect();
                  SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(raw, "localhost", port, true)) {
                 s.startHandshake();
@@ -480,7 +488,7 @@ class OverlaySocketTest {
                 } catch (IOException e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, POOL);
             Socket raw = new OverlaySocketFactory(client).createSocket();
             raw.connect(new InetSocketAddress("localhost", ss.getLocalPort()), TIMEOUT_MS);
             try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(raw, "localhost", ss.getLocalPort(), true)) {
