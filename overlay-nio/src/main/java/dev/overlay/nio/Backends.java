@@ -16,15 +16,35 @@ public final class Backends {
     static final String RUNTIME_CLASS = "dev.overlay.nio.OverlayRuntime";
     static final String RUNTIME_METHOD = "get";
 
+    /** Set by {@link #setProcess}: takes the place of the runtime. */
+    private static volatile OverlayBackend override;
+
     private Backends() {}
 
     /**
-     * The process-wide backend: {@code OverlayRuntime.get()}.
+     * Makes {@link #process()} return {@code backend} instead of asking the runtime, for an
+     * application that builds its own node (or a test) but wants the no-argument factories, which
+     * JDBC drivers instantiate by class name, to use it; null restores the runtime.
+     *
+     * @return the backend set before, or null
+     */
+    public static OverlayBackend setProcess(OverlayBackend backend) {
+        OverlayBackend previous = override;
+        override = backend;
+        return previous;
+    }
+
+    /**
+     * The process-wide backend: the one given to {@link #setProcess}, else {@code OverlayRuntime.get()}.
      *
      * @throws IllegalStateException naming the reason when there is no runtime on the class path
      *     or it cannot start (its own message, e.g. a bad configuration key, is kept)
      */
     public static OverlayBackend process() {
+        OverlayBackend set = override;
+        if (set != null) {
+            return set;
+        }
         Method get;
         try {
             Class<?> c = Class.forName(RUNTIME_CLASS, true, Backends.class.getClassLoader());
