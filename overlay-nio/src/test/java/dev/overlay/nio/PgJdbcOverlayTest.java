@@ -166,6 +166,19 @@ class PgJdbcOverlayTest {
     }
 
     @Test
+    void theUrlMayNameTheServerByItsOverlayName() throws Exception {
+        // pgjdbc resolves the host; with no resolver for .overlay the address stays unresolved and
+        // the factory's socket takes the key from the name.
+        String url = "jdbc:postgresql://" + exporter.id().name() + ":" + OVERLAY_PORT + "/postgres"
+                + "?socketFactory=dev.overlay.nio.OverlaySocketFactory&sslmode=disable&user=postgres";
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("select 6 * 7")) {
+            r.next();
+            assertThat(r.getInt(1)).isEqualTo(42);
+        }
+    }
+
+    @Test
     void aTransactionCommitsAndRollsBack() throws Exception {
         try (Connection c = connect("&sslmode=disable"); Statement s = c.createStatement()) {
             s.execute("create table if not exists ledger (v int)");
