@@ -54,6 +54,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
     private final Node node;
     private final Map<Integer, StreamListener> listeners;
     private final KeyBook keys;
+    private final ReentrantLock listenerLock = new ReentrantLock();
     private volatile boolean closed;
 
     private OverlayRuntime(OverlayConfig config, Node node, Map<Integer, StreamListener> listeners, KeyBook keys) {
@@ -173,16 +174,12 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         }
     }
 
+    /** A new exception for this caller's stack, of the first failure's kind and message, caused by it. */
     private static RuntimeException again(RuntimeException first) {
-        RuntimeException e;
         if (first instanceof IllegalArgumentException) {
-            e = new IllegalArgumentException(first.getMessage(), first);
-        } else if (first instanceof IllegalStateException) {
-            e = new IllegalStateException(first.getMessage(), first);
-        } else {
-            e = new IllegalStateException(first.getMessage(), first);
+            return new IllegalArgumentException(first.getMessage(), first);
         }
-        return e;
+        return new IllegalStateException(first.getMessage(), first);
     }
 
     private static void becomeGlobal(OverlayRuntime r) {
@@ -225,7 +222,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             node.close();
             throw e;
         }
-        return new OverlayRuntime(config, node, Map.copyOf(listeners), keys);
+        return new OverlayRuntime(config, node, new java.util.concurrent.ConcurrentHashMap<>(listeners), keys);
     }
 
     /**
@@ -247,8 +244,13 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             GLOBAL_LOCK.unlock();
         }
         OverlayResolver.uninstallFor(this);
-        for (StreamListener l : listeners.values()) {
-            l.close();
+        listenerLock.lock();
+        try {
+            for (StreamListener l : listeners.values()) {
+                l.close();
+            }
+        } finally {
+            listenerLock.unlock();
         }
         try {
             node.close();
@@ -466,9 +468,42 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         }
     }
 
+    /**
+     * The overlay-only listener of a {@code serve} port, or null for any other port. Each served
+     * port's listener is opened when the runtime starts, so streams that arrive before the
+     * application binds wait in its backlog; if the application closes it (its server channel was
+     * closed), the next call opens a new one, as binding a kernel port again would. Null once the
+     * runtime is closed.
+     */
     @Override
     public StreamListener listener(int port) {
-        return listeners.get(port);
+        StreamListener l = listeners.get(port);
+        if (l == null || !l.isClosed() || closed) {
+            return closed ? null : l;
+        }
+        listenerLock.lock();
+        try {
+            l = listeners.get(port);
+            if (!l.isClosed() || closed) {
+                return closed ? null : l;
+            }
+            // The closed listener leaves the node's table just after it is marked closed: retry briefly.
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    l = node.listen(port, config::admits);
+                    break;
+                } catch (IllegalStateException stillThere) {
+                    if (attempt >= 10_000) {
+                        throw stillThere;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            listeners.put(port, l);
+            return l;
+        } finally {
+            listenerLock.unlock();
+        }
     }
 
     @Override

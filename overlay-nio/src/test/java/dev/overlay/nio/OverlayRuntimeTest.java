@@ -195,6 +195,20 @@ class OverlayRuntimeTest {
     }
 
     @Test
+    void aServedPortWhoseListenerWasClosedGetsANewOneOnTheNextCall() throws Exception {
+        server.listener(PORT).close();
+        OverlayStream refused = client.open(InetSocketAddress.createUnresolved(server.id().name(), PORT), TIMEOUT)
+                .get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> refused.awaitOpen(TIMEOUT)).isInstanceOf(StreamRefusedException.class)
+                .hasMessageContaining("refused");
+
+        assertThat(server.listener(PORT).isClosed()).isFalse();
+        exchange(client, InetSocketAddress.createUnresolved(server.id().name(), PORT), "to the new listener");
+        server.close();
+        assertThat(server.listener(PORT)).isNull();
+    }
+
+    @Test
     void aCancelledOpenLeavesNothingBehind() throws Exception {
         CompletableFuture<OverlayStream> f = client.open(InetSocketAddress.createUnresolved(server.id().name(), PORT), TIMEOUT);
         f.cancel(false);
