@@ -41,9 +41,13 @@ final class UdpSocket implements AutoCloseable {
         this.channel = ch;
     }
 
-    /** Today the default provider; the NIO drop-in makes this return the provider it wraps. */
+    /**
+     * The platform's own provider, never the overlay's (see
+     * {@link dev.overlay.nio.OverlaySelectorProvider#platform()}): with the NIO drop-in installed,
+     * {@code SelectorProvider.provider()} is the overlay provider.
+     */
     static SelectorProvider platformProvider() {
-        return SelectorProvider.provider();
+        return dev.overlay.nio.OverlaySelectorProvider.platform();
     }
 
     Selector openSelector() throws IOException {

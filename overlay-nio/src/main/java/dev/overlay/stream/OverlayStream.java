@@ -94,6 +94,11 @@ public final class OverlayStream implements Closeable {
         return port;
     }
 
+    /** The stream's id within its connection: the same number at both ends (the low bit tells who opened it). */
+    public long id() {
+        return id;
+    }
+
     /** Blocking reads wait at most this long, then throw {@link SocketTimeoutException}; zero waits forever. */
     public void setReadTimeout(Duration timeout) {
         lock.lock();
