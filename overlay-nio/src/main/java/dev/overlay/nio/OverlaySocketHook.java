@@ -75,6 +75,7 @@ public final class OverlaySocketHook {
      *     a socket implementation factory
      * @throws IOException when the JDK refuses a factory
      */
+    @SuppressWarnings("deprecation") // the JDK's only hook for plain sockets; deprecated, not going away in 17-25
     public static void install(Supplier<OverlayBackend> backends) throws IOException {
         Objects.requireNonNull(backends, "backends");
         LOCK.lock();

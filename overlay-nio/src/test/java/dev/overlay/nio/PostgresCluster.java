@@ -159,12 +159,18 @@ final class PostgresCluster implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         try {
             Runtime.getRuntime().removeShutdownHook(cleanup);
         } catch (IllegalStateException e) {
             // shutting down already: the hook runs
         }
-        stop();
+        try {
+            stop();
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("stopping PostgreSQL: " + e.getMessage(), e);
+        }
     }
 }

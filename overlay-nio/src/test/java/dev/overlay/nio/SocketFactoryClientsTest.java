@@ -28,6 +28,8 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.socket.ConnectionSocketFactory;
 import org.apache.hc.client5.http.socket.PlainConnectionSocketFactory;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.client5.http.ssl.SSLConnectionSocketFactory;
 import org.apache.hc.core5.http.config.Registry;
 import org.apache.hc.core5.http.config.RegistryBuilder;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
@@ -48,6 +50,8 @@ class SocketFactoryClientsTest {
     private NodeBackend client;
     private ServerSocket overlayHttp;
     private ServerSocket kernelHttp;
+    private ServerSocket overlayHttps;
+    private final int tlsPort = 8443;
     private ExecutorService threads;
     private final AtomicInteger connections = new AtomicInteger();
     private int port;
@@ -58,6 +62,7 @@ class SocketFactoryClientsTest {
         client = NodeBackend.clientOf(server);
         port = 8080;
         server.serve(port);
+        server.serve(tlsPort);
         threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "http-test");
             t.setDaemon(true);
@@ -67,12 +72,15 @@ class SocketFactoryClientsTest {
         kernelHttp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         threads.execute(() -> serve(overlayHttp, "overlay"));
         threads.execute(() -> serve(kernelHttp, "kernel"));
+        overlayHttps = new OverlayServerSocket(server, tlsPort);
+        threads.execute(() -> serve(overlayHttps, "overlay-tls"));
     }
 
     @AfterEach
     void stop() throws IOException {
         overlayHttp.close();
         kernelHttp.close();
+        overlayHttps.close();
         threads.shutdownNow();
         client.close();
         server.close();
@@ -81,15 +89,15 @@ class SocketFactoryClientsTest {
     /** A tiny HTTP/1.1 server: keep-alive, GET only, answers "<which> <path>". */
     private void serve(ServerSocket ss, String which) {
         while (!ss.isClosed()) {
-            Socket s;
+            Socket accepted;
             try {
-                s = ss.accept();
+                accepted = ss.accept();
             } catch (IOException e) {
                 return;
             }
             connections.incrementAndGet();
             threads.execute(() -> {
-                try (s) {
+                try (Socket raw = accepted; Socket s = which.endsWith("tls") ? tlsServerSide(raw) : raw) {
                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
                     OutputStream out = s.getOutputStream();
                     String requestLine;
@@ -108,6 +116,19 @@ class SocketFactoryClientsTest {
                     // the client went away
                 }
             });
+        }
+    }
+
+    private static Socket tlsServerSide(Socket raw) throws IOException {
+        try {
+            javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) TestTls.context().getSocketFactory()
+                    .createSocket(raw, null, raw.getPort(), true);
+            t.setUseClientMode(false);
+            return t;
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
         }
     }
 
@@ -144,10 +165,22 @@ class SocketFactoryClientsTest {
                 assertThat(get(http, kernel("/k" + i))).isEqualTo("kernel /k" + i);
             }
             assertThat(connections.get()).isLessThan(60); // the pool reused connections
+            OkHttpClient tls = http.newBuilder()
+                    .sslSocketFactory(TestTls.context().getSocketFactory(), trustManager())
+                    .hostnameVerifier((host, session) -> true)
+                    .build();
+            assertThat(get(tls, "https://" + server.id().name() + ":" + tlsPort + "/secure")).isEqualTo("overlay-tls /secure");
         } finally {
             http.dispatcher().executorService().shutdown();
             http.connectionPool().evictAll();
         }
+    }
+
+    private static javax.net.ssl.X509TrustManager trustManager() throws Exception {
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(TestTls.keyStore());
+        return (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0];
     }
 
     private static String get(OkHttpClient http, String url) throws IOException {
@@ -165,6 +198,12 @@ class SocketFactoryClientsTest {
                     @Override
                     public Socket createSocket(HttpContext context) throws IOException {
                         return overlay.createSocket();
+                    }
+                })
+                .register("https", new SSLConnectionSocketFactory(TestTls.context(), NoopHostnameVerifier.INSTANCE) {
+                    @Override
+                    public Socket createSocket(HttpContext context) throws IOException {
+                        return overlay.createSocket(); // TLS is layered on it
                     }
                 })
                 .build();
@@ -187,7 +226,8 @@ class SocketFactoryClientsTest {
                 assertThat(get(http, overlayByHandle("/h" + i))).isEqualTo("overlay /h" + i);
                 assertThat(get(http, kernel("/k" + i))).isEqualTo("kernel /k" + i);
             }
-            assertThat(connections.get()).isLessThan(60);
+            assertThat(get(http, "https://" + server.id().name() + ":" + tlsPort + "/secure")).isEqualTo("overlay-tls /secure");
+            assertThat(connections.get()).isLessThan(62);
         }
     }
 

@@ -43,6 +43,10 @@ public final class SocketHookScenario {
     private SocketHookScenario() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 1 && args[0].equals("experiment")) {
+            experiment(args[1].equals("null-for-no-arg"));
+            return;
+        }
         if (args.length > 0 && args[0].equals("without-opens")) {
             try {
                 OverlaySocketHook.install(() -> {
@@ -63,6 +67,39 @@ public final class SocketHookScenario {
             System.out.println("FAILED " + t);
             t.printStackTrace(System.out);
             System.exit(1);
+        }
+    }
+
+    /**
+     * The experiment behind the hook's shape: a client factory whose impl is not the JDK's, on a
+     * kernel ServerSocket subclass that accepts with implAccept(new Socket()), and on a socket
+     * configured before implAccept. With {@code nullForNoArg} the factory answers null for the
+     * no-argument constructor, as the hook does.
+     */
+    @SuppressWarnings("deprecation")
+    private static void experiment(boolean nullForNoArg) throws Exception {
+        StackWalker walker = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+        Socket.setSocketImplFactory(() -> {
+            boolean noArg = walker.walk(frames -> frames
+                    .dropWhile(f -> f.getDeclaringClass() != Socket.class)
+                    .dropWhile(f -> f.getMethodName().equals("setImpl") || f.getMethodName().equals("createImpl"))
+                    .findFirst()
+                    .map(f -> f.getMethodName().equals("<init>") && f.getDescriptor().equals("()V"))
+                    .orElse(false));
+            return nullForNoArg && noArg ? null : new OverlaySocketImpl(() -> {
+                throw new IllegalStateException("no overlay in this experiment");
+            });
+        });
+        for (boolean configureFirst : new boolean[] {false, true}) {
+            String name = configureFirst ? "setSoTimeout then implAccept" : "implAccept(new Socket())";
+            try (ImplAcceptServer server = new ImplAcceptServer(configureFirst);
+                 java.nio.channels.SocketChannel client = java.nio.channels.SocketChannel.open(
+                         new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
+                 Socket accepted = server.accept()) {
+                System.out.println("EXPERIMENT " + name + ": accepted " + accepted.getPort());
+            } catch (IOException e) {
+                System.out.println("EXPERIMENT " + name + ": " + e);
+            }
         }
     }
 

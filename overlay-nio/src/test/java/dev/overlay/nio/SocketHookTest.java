@@ -78,6 +78,21 @@ class SocketHookTest {
     }
 
     @Test
+    void experimentAForeignImplBreaksKernelImplAcceptUnlessTheNoArgSocketGetsNone() throws Exception {
+        Run naive = run("experiment", "every-socket");
+        assertThat(naive.output())
+                .contains("EXPERIMENT implAccept(new Socket()): java.io.IOException: An instance of class "
+                        + "sun.nio.ch.NioSocketImpl cannot accept a connection with an instance of class "
+                        + "dev.overlay.nio.OverlaySocketImpl")
+                .contains("EXPERIMENT setSoTimeout then implAccept: java.io.IOException: An instance of class");
+        Run nullForNoArg = run("experiment", "null-for-no-arg");
+        assertThat(nullForNoArg.output())
+                .contains("EXPERIMENT implAccept(new Socket()): accepted")
+                // the hook's documented limit for kernel servers made before it was installed:
+                .contains("EXPERIMENT setSoTimeout then implAccept: java.io.IOException: An instance of class");
+    }
+
+    @Test
     void withoutJavaNetOpenedTheHookRefusesToInstallAndNamesTheFlag() throws Exception {
         Run r = run("without-opens");
         assertThat(r.exit()).as(r.output()).isZero();

@@ -15,6 +15,7 @@ final class TestTls {
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static final ReentrantLock LOCK = new ReentrantLock();
     private static SSLContext context;
+    private static KeyStore keyStore;
 
     private TestTls() {}
 
@@ -29,6 +30,12 @@ final class TestTls {
         } finally {
             LOCK.unlock();
         }
+    }
+
+    /** The key store behind {@link #context()} (its certificate is the one to trust). */
+    static KeyStore keyStore() throws Exception {
+        context();
+        return keyStore;
     }
 
     private static SSLContext make() throws Exception {
@@ -48,6 +55,7 @@ final class TestTls {
         try (InputStream in = Files.newInputStream(store)) {
             ks.load(in, PASSWORD);
         }
+        keyStore = ks;
         Files.delete(store);
         Files.delete(dir);
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
