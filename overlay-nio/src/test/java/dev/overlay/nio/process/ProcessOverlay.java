@@ -56,7 +56,7 @@ import java.util.concurrent.TimeUnit;
 final class ProcessOverlay {
     static final String PROVIDER_CLASS = "dev.overlay.nio.OverlaySelectorProvider";
     /** Set by the nio-process surefire execution next to the provider property. */
-    static final String MARKER = "overlay.process.test";
+    static final String MARKER = "overlaytest.process";
     /** Overlay ports the other JVM serves: com.sun.net.httpserver and Netty. */
     static final int HTTP_PORT = 8080;
     static final int NETTY_PORT = 9090;
@@ -76,7 +76,7 @@ final class ProcessOverlay {
     final InetSocketAddress childUdp;
 
     private ProcessOverlay() throws IOException, InterruptedException {
-        dir = Path.of(System.getProperty("overlay.process.dir", "target/nio-process"))
+        dir = Path.of(System.getProperty("overlaytest.process.dir", "target/nio-process"))
                 .resolve("run-" + ProcessHandle.current().pid()).toAbsolutePath();
         Files.createDirectories(dir);
         SecureRandom random = new SecureRandom();
