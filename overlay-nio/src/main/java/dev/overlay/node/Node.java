@@ -124,6 +124,7 @@ public final class Node implements AutoCloseable {
             udp.close();
             throw e;
         }
+        device.setAddressFamilies(reachesIpv4(localAddress), reachesIpv6(localAddress));
         this.service = config.rendezvousServer() ? new RendezvousService(device.self()) : null;
         if (config.rendezvous().isEmpty()) {
             this.rendezvous = null;
@@ -302,6 +303,17 @@ public final class Node implements AutoCloseable {
             }
             then.accept(null);
         });
+    }
+
+    /** A socket bound to an IPv4 address (0.0.0.0 included) or to the IPv6 wildcard reaches IPv4. */
+    static boolean reachesIpv4(InetSocketAddress bound) {
+        InetAddress ip = bound.getAddress();
+        return !(ip instanceof Inet6Address) || ip.isAnyLocalAddress();
+    }
+
+    /** A socket bound to an IPv6 address (the wildcard included) reaches IPv6, unless Java runs IPv4 only. */
+    static boolean reachesIpv6(InetSocketAddress bound) {
+        return bound.getAddress() instanceof Inet6Address && !Boolean.getBoolean("java.net.preferIPv4Stack");
     }
 
     private boolean hasPath(NodeId peer) {

@@ -11,6 +11,8 @@ import dev.overlay.wire.MessageType;
 import dev.overlay.wire.Response;
 import dev.overlay.wire.Tai64n;
 import dev.overlay.wire.Transport;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -90,6 +92,9 @@ public final class Device {
     private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
+    /** Address families the node's socket can send to ({@link #setAddressFamilies}). */
+    private boolean ipv4 = true;
+    private boolean ipv6 = true;
 
     /**
      * @param epochOffsetNanos wall-clock time minus {@code now}, for initiation timestamps; a real
@@ -153,14 +158,17 @@ public final class Device {
      * Direct addresses at which {@code peer} may be reachable (its local and reflexive addresses,
      * from the rendezvous or its CANDIDATES message). New ones are probed at once while the peer
      * has no validated direct path; at most {@link Constants#MAX_CANDIDATES} are kept, the newest.
+     * Addresses that can never be a peer's ({@link #setAddressFamilies}; unresolved, wildcard,
+     * multicast, broadcast, port 0) are dropped and counted ({@link Drop#BAD_CANDIDATE}).
      * An unknown peer is added as configured, with no endpoint.
      */
     public void addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
         Peer p = known(peer);
         boolean probing = !p.directValidated();
         for (InetSocketAddress a : candidates) {
-            if (a == null || a.isUnresolved()) {
-                continue; // nothing to send to
+            if (!possiblePeerAddress(a)) {
+                counters.drop(Drop.BAD_CANDIDATE);
+                continue;
             }
             boolean fresh = p.candidate(a) == null;
             Peer.Candidate c = p.addCandidate(a);
@@ -173,6 +181,36 @@ public final class Device {
             runProbes(p, now, outbox);
         }
         noteDeadline(p);
+    }
+
+    /**
+     * Which address families the node's UDP socket can send to: candidates of another family are
+     * dropped ({@link Drop#BAD_CANDIDATE}). Both by default; a socket bound to {@code 0.0.0.0} or
+     * an IPv4 address reaches IPv4 only, one bound to a specific IPv6 address IPv6 only.
+     */
+    public void setAddressFamilies(boolean ipv4, boolean ipv6) {
+        this.ipv4 = ipv4;
+        this.ipv6 = ipv6;
+    }
+
+    /**
+     * Whether {@code a} could ever be a peer's address: not unresolved, wildcard, multicast, the
+     * IPv4 limited broadcast or port 0, and of a family our socket can send to.
+     */
+    private boolean possiblePeerAddress(InetSocketAddress a) {
+        if (a == null || a.isUnresolved() || a.getPort() == 0) {
+            return false;
+        }
+        InetAddress ip = a.getAddress();
+        if (ip.isAnyLocalAddress() || ip.isMulticastAddress()) {
+            return false;
+        }
+        if (ip instanceof Inet4Address) {
+            byte[] b = ip.getAddress();
+            boolean broadcast = (b[0] & b[1] & b[2] & b[3]) == (byte) 0xff;
+            return ipv4 && !broadcast;
+        }
+        return ipv6;
     }
 
     /** The peer for {@code id}, added as configured (with no endpoint) if unknown. */
