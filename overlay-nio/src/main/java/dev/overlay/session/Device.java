@@ -784,7 +784,14 @@ public final class Device {
             timers.directPacketReceived(p);
         } else if (!probe) {
             // Probes are excluded: they come from every candidate address while holes are punched.
-            roam(p, from, len, now, outbox);
+            if (p.budgeted && p.revertTo != null && p.revertTo.address().equals(from)) {
+                // Back at the address it roamed from: that path is restored as it was, at once.
+                revert(p, now, outbox);
+                event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
+                timers.directPacketReceived(p);
+            } else {
+                roam(p, from, len, now, outbox);
+            }
         }
     }
 
@@ -866,7 +873,10 @@ public final class Device {
         reportPathChange(p, before, outbox);
     }
 
-    /** Rule 6: a roaming endpoint was not validated in time; the path before it comes back. */
+    /**
+     * Rule 6: a roaming endpoint was not validated in time, or the peer sent from the address it
+     * roamed from: the path before it comes back, as it was (validated or not).
+     */
     private void revert(Peer p, long now, Outbox outbox) {
         Path before = p.path();
         p.direct = p.revertTo;

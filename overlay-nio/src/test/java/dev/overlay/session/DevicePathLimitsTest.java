@@ -1,13 +1,16 @@
 package dev.overlay.session;
 
+import static dev.overlay.session.PathLab.PROBE_DATAGRAM;
 import static dev.overlay.session.PathLab.RELAY;
 import static dev.overlay.session.PathLab.RELAY_ADDRESS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.overlay.session.PathLab.Datagram;
 import dev.overlay.session.PathLab.Host;
+import dev.overlay.wire.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +32,54 @@ class DevicePathLimitsTest {
         b.send(a, "hi");
         lab.run(200);
         assertThat(a.delivered).containsExactly("hi");
+    }
+
+    /** A knows B's address; both sides validate it in the handshake. */
+    private void directSession() {
+        a.device.addPeer(b.id(), b.address);
+        a.send(b, "hello");
+        lab.run(100);
+        b.send(a, "hi");
+        lab.run(100);
+        assertThat(a.status(b).validated()).isTrue();
+        assertThat(b.status(a).validated()).isTrue();
+    }
+
+    /** A payload of {@code n} bytes that no layer claims (first byte 0x7f). */
+    private static byte[] filled(int n) {
+        byte[] bytes = new byte[n];
+        Arrays.fill(bytes, (byte) 0x7f);
+        return bytes;
+    }
+
+    // ---------------------------------------------------------------- roaming back
+
+    @Test
+    void aPacketFromTheAddressARoamingPeerLeftRestoresThatAddressAtOnceValidated() {
+        directSession();
+        InetSocketAddress home = a.address;
+        InetSocketAddress moved = PathLab.parse("198.51.100.9:4444");
+        lab.drop = d -> d.sender() == a && d.length() == PROBE_DATAGRAM; // A answers no challenge
+        a.address = moved;
+        a.sendBytes(b, filled(100 - Transport.MIN_LENGTH));
+        lab.run(10);
+        assertThat(b.status(a).path()).isEqualTo(Path.direct(moved));
+        assertThat(b.status(a).validated()).isFalse();
+
+        a.address = home; // back where it was validated
+        a.send(b, "back");
+        lab.run(10);
+
+        assertThat(b.status(a).path()).isEqualTo(Path.direct(home));
+        assertThat(b.status(a).validated()).as("restored as it was, without a challenge").isTrue();
+        assertThat(b.pathChanges()).extracting(SessionEvent::path)
+                .containsExactly(Path.direct(moved), Path.direct(home));
+        assertThat(b.eventCount(SessionEvent.Kind.ENDPOINT_CHANGED)).isEqualTo(2);
+        int before = b.sent.size();
+        assertThat(b.sendBytes(a, filled(5000))).as("no budget").isEqualTo(Device.SendResult.SENT);
+        assertThat(b.sent.subList(before, b.sent.size())).extracting(Datagram::to).containsExactly(home);
+        lab.run(5000);
+        assertThat(b.status(a).path()).as("nothing left to revert").isEqualTo(Path.direct(home));
     }
 
     // ---------------------------------------------------------------- bad candidate addresses
