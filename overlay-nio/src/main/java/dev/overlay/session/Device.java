@@ -436,8 +436,10 @@ public final class Device {
      */
     private void sendInitiation(Peer p, Outbox outbox) {
         int len = Initiation.LENGTH;
+        List<InetSocketAddress> sentTo = p.handshake.sentTo;
         if (p.direct != null) {
             transmitDirect(p, p.direct.address(), len, outbox);
+            sentTo.add(p.direct.address());
         }
         if (p.directValidated()) {
             return;
@@ -447,6 +449,7 @@ public final class Device {
             InetSocketAddress a = p.candidates.get(i).address;
             if (!p.isEndpoint(a)) {
                 transmitDirect(p, a, len, outbox);
+                sentTo.add(a);
                 copies++;
             }
         }
@@ -648,10 +651,15 @@ public final class Device {
         markConfirmed(p);
         if (relayed != null) {
             arrivedRelayed(p, relayed, outbox);
-        } else {
+        } else if (h.sentTo.contains(from)) {
             // Rule 2b: the response proves the address it came from, and it is the freshest news
             // of where the peer is, so it becomes the endpoint even over a validated one.
             validate(p, from, true, outbox);
+        } else {
+            // From an address the initiation never went to: the response is genuine, but its
+            // source may be anyone's (an on-path attacker racing it from a spoofed address). A
+            // roam: budgeted and challenged, reverting if it does not answer.
+            arrivedDirect(p, from, len, false, now, outbox);
         }
         counters.handshakesCompleted++;
         timers.handshakeComplete(p);

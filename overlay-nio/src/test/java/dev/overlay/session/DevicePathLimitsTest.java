@@ -7,8 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.overlay.session.PathLab.Datagram;
 import dev.overlay.session.PathLab.Host;
+import dev.overlay.wire.Response;
 import dev.overlay.wire.Transport;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,6 +52,37 @@ class DevicePathLimitsTest {
         byte[] bytes = new byte[n];
         Arrays.fill(bytes, (byte) 0x7f);
         return bytes;
+    }
+
+    // ---------------------------------------------------------------- handshake response source
+
+    @Test
+    void aResponseFromAnAddressTheInitiationNeverWentToIsARoamNotAValidation() {
+        InetSocketAddress spoofed = PathLab.parse("203.0.113.66:6666");
+        a.device.addPeer(b.id(), b.address);
+        List<Datagram> captured = new ArrayList<>();
+        lab.drop = d -> d.sender() == b && captured.add(d); // B's genuine response is held back
+        a.send(b, "hello");
+        lab.run(15);
+        lab.drop = d -> false;
+        assertThat(captured).singleElement().satisfies(d -> assertThat(d.length()).isEqualTo(Response.LENGTH));
+
+        // An on-path attacker races the response from a source of its choosing.
+        a.device.receive(lab.now, spoofed, ByteBuffer.wrap(captured.get(0).bytes()), a);
+        lab.run(1);
+
+        PeerStatus s = a.status(b);
+        assertThat(s.established()).as("the response itself is genuine").isTrue();
+        assertThat(s.path()).isEqualTo(Path.direct(spoofed));
+        assertThat(s.validated()).as("the initiation never went there").isFalse();
+        assertThat(a.sentTo(spoofed)).as("challenged").anySatisfy(d -> assertThat(d.length()).isEqualTo(PROBE_DATAGRAM));
+        assertThat(a.bytesSentTo(spoofed, 0)).as("held to 3x the response").isLessThanOrEqualTo(3L * Response.LENGTH);
+
+        lab.run(3000);
+        assertThat(a.status(b).path()).as("the genuine address answered its probe")
+                .isEqualTo(Path.direct(b.address));
+        assertThat(a.status(b).validated()).isTrue();
+        assertThat(a.bytesSentTo(spoofed, 0)).isLessThanOrEqualTo(3L * Response.LENGTH);
     }
 
     // ---------------------------------------------------------------- roaming back
