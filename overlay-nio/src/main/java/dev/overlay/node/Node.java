@@ -568,10 +568,19 @@ public final class Node implements AutoCloseable {
             }
         } else if (rendezvous != null && rendezvous.onPayload(now, from, payload)) {
             return;
-        } else if (service == null || !service.onPayload(now, from, via, payload,
-                (to, p) -> device.send(System.nanoTime(), to, p, outbox))) {
+        } else if (service == null || !service.onPayload(now, from, via, payload, this::sendForService)) {
             unhandledPayloads++;
         }
+    }
+
+    /**
+     * The rendezvous service's replies may wait for a path like any payload; the RELAYED datagrams
+     * it forwards for other nodes never do (Device.send with mayStage false): strangers' traffic
+     * must not fill this node's memory while a destination's path is over its budget.
+     */
+    private void sendForService(NodeId to, ByteBuffer payload) {
+        boolean forwarded = payload.get(payload.position()) == Control.RELAYED;
+        device.send(System.nanoTime(), to, payload, outbox, !forwarded);
     }
 
     /** Keeps a relayed datagram for the core; it is opened once the current receive returns. */

@@ -31,6 +31,18 @@ public final class Constants {
      */
     public static final int MAX_STAGED_PACKETS = 128;
 
+    /**
+     * Most payload bytes staged per peer (256 KiB, four of the largest payloads); the oldest are
+     * dropped and counted. Without it 128 payloads of 64 KiB (8 MiB) could wait for each peer.
+     */
+    public static final int MAX_STAGED_BYTES_PER_PEER = 256 * 1024;
+
+    /**
+     * Most payload bytes staged across all peers (16 MiB): a payload that would go past it is
+     * refused (counted), once its own peer has nothing older left to drop for it.
+     */
+    public static final long MAX_STAGED_BYTES = 16L << 20;
+
     // ------------------------------------------------------------ paths (docs/nat-traversal.md)
 
     /**

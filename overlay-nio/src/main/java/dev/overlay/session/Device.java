@@ -62,7 +62,7 @@ public final class Device {
     static final int TIMESTAMP_MEMORY = 4096;
 
     /** What {@link #send} did with a payload. */
-    public enum SendResult { SENT, STAGED, NO_ENDPOINT }
+    public enum SendResult { SENT, STAGED, NO_ENDPOINT, NO_ROUTE }
 
     private final NodeId self;
     private final DeviceConfig config;
@@ -92,6 +92,8 @@ public final class Device {
     private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
+    /** Payload bytes staged for all peers together, at most {@link Constants#MAX_STAGED_BYTES}. */
+    private long stagedBytes;
     /** Address families the node's socket can send to ({@link #setAddressFamilies}). */
     private boolean ipv4 = true;
     private boolean ipv6 = true;
@@ -252,12 +254,27 @@ public final class Device {
 
     /**
      * Seals {@code payload} (position..limit, 1 to {@link #MAX_PAYLOAD} bytes) to {@code to}.
-     * The payload is consumed (its position moves to its limit). It goes to the peer's direct
-     * endpoint or through its relay; it waits (STAGED) for a handshake, or for a path when the only
-     * one is an unvalidated endpoint whose budget it would overdraw. A relayed datagram too large to
-     * wrap is dropped and counted ({@link Drop#RELAY_TOO_BIG}), as the network would drop it.
+     * The payload is consumed (its position moves to its limit) unless the result is NO_ENDPOINT
+     * or NO_ROUTE. It goes to the peer's direct endpoint or through its relay; it waits (STAGED)
+     * for a handshake, or for a path when the only one is an unvalidated endpoint whose budget it
+     * would overdraw. Staging is bounded ({@link Constants#MAX_STAGED_PACKETS} and
+     * {@link Constants#MAX_STAGED_BYTES_PER_PEER} per peer, the oldest dropped;
+     * {@link Constants#MAX_STAGED_BYTES} in all, beyond which the payload is refused: NO_ROUTE). A
+     * relayed datagram too large to wrap is dropped and counted ({@link Drop#RELAY_TOO_BIG}), as
+     * the network would drop it.
      */
     public SendResult send(long now, NodeId to, ByteBuffer payload, Outbox outbox) {
+        return send(now, to, payload, outbox, true);
+    }
+
+    /**
+     * As {@link #send(long, NodeId, ByteBuffer, Outbox)}; with {@code mayStage} false nothing is
+     * kept for later: a payload no path may carry now (no keys yet, or only a budgeted endpoint it
+     * would overdraw) is refused with NO_ROUTE (a handshake still starts if one is needed). For
+     * callers that forward other nodes' traffic (a rendezvous relaying), which must not let
+     * strangers fill this node's memory.
+     */
+    public SendResult send(long now, NodeId to, ByteBuffer payload, Outbox outbox, boolean mayStage) {
         int len = payload.remaining();
         if (len < 1 || len > MAX_PAYLOAD) {
             throw new IllegalArgumentException("payload must be 1.." + MAX_PAYLOAD + " bytes, got " + len);
@@ -268,7 +285,7 @@ public final class Device {
         }
         Keypair k = p.current;
         if (!usableForSending(k, now)) {
-            stage(p, payload);
+            SendResult result = mayStage ? stage(p, payload) : SendResult.NO_ROUTE;
             if (awaitingConfirmation(p, now)) {
                 // If the confirming packet was lost, handshake ourselves once the wait is over.
                 timers.awaitingConfirmation(p, p.next.createdAt + timers.config().rekeyTimeout().toNanos());
@@ -276,21 +293,42 @@ public final class Device {
                 initiate(p, now, false, outbox);
             }
             noteDeadline(p);
-            return SendResult.STAGED;
+            return result;
         }
         Path route = p.route(len + Transport.MIN_LENGTH);
         if (route == null || !p.staged.isEmpty()) {
             // No path may carry it yet (or older payloads wait): it goes out, in order, when the
             // endpoint is validated or its budget grows.
-            stage(p, payload);
-            sendStaged(p, now, outbox);
+            SendResult result;
+            if (mayStage) {
+                result = stage(p, payload);
+                sendStaged(p, now, outbox);
+                if (result == SendResult.STAGED && p.staged.isEmpty()) {
+                    result = SendResult.SENT;
+                }
+            } else {
+                sendStaged(p, now, outbox);
+                route = p.staged.isEmpty() ? p.route(len + Transport.MIN_LENGTH) : null;
+                if (route != null) {
+                    sendData(p, k, payload, route, now, outbox);
+                    keepKeyFreshSending(k, now, outbox);
+                    result = SendResult.SENT;
+                } else {
+                    result = SendResult.NO_ROUTE;
+                }
+            }
             noteDeadline(p);
-            return p.staged.isEmpty() ? SendResult.SENT : SendResult.STAGED;
+            return result;
         }
         sendData(p, k, payload, route, now, outbox);
         keepKeyFreshSending(k, now, outbox);
         noteDeadline(p);
         return SendResult.SENT;
+    }
+
+    /** Payload bytes staged for all peers: for tests. */
+    long stagedBytes() {
+        return stagedBytes;
     }
 
     /**
@@ -374,14 +412,47 @@ public final class Device {
         }
     }
 
-    private void stage(Peer p, ByteBuffer payload) {
-        byte[] copy = new byte[payload.remaining()];
-        payload.get(copy);
-        if (p.staged.size() >= Constants.MAX_STAGED_PACKETS) {
-            p.staged.pollFirst();
+    /**
+     * Keeps a copy of {@code payload} for later (STAGED), dropping the peer's oldest payloads
+     * beyond its limits; NO_ROUTE, with the payload untouched, when even then all peers' staged
+     * payloads together would go past {@link Constants#MAX_STAGED_BYTES}.
+     */
+    private SendResult stage(Peer p, ByteBuffer payload) {
+        int len = payload.remaining();
+        while (!p.staged.isEmpty() && (p.staged.size() >= Constants.MAX_STAGED_PACKETS
+                || p.stagedBytes + len > Constants.MAX_STAGED_BYTES_PER_PEER
+                || stagedBytes + len > Constants.MAX_STAGED_BYTES)) {
+            pollStaged(p);
             counters.drop(Drop.STAGED_OVERFLOW);
         }
+        if (stagedBytes + len > Constants.MAX_STAGED_BYTES) {
+            counters.drop(Drop.STAGED_LIMIT);
+            return SendResult.NO_ROUTE;
+        }
+        byte[] copy = new byte[len];
+        payload.get(copy);
         p.staged.addLast(copy);
+        p.stagedBytes += len;
+        stagedBytes += len;
+        return SendResult.STAGED;
+    }
+
+    private byte[] pollStaged(Peer p) {
+        byte[] b = p.staged.pollFirst();
+        if (b != null) {
+            p.stagedBytes -= b.length;
+            stagedBytes -= b.length;
+        }
+        return b;
+    }
+
+    /** Drops every payload staged for {@code p}; returns how many there were. */
+    private int clearStaged(Peer p) {
+        int n = p.staged.size();
+        p.staged.clear();
+        stagedBytes -= p.stagedBytes;
+        p.stagedBytes = 0;
+        return n;
     }
 
     /** Sends staged payloads, oldest first, while there are keys and a path that may carry them. */
@@ -392,7 +463,7 @@ public final class Device {
             if (!usableForSending(p.current, now) || route == null) {
                 return;
             }
-            p.staged.pollFirst();
+            pollStaged(p);
             sendData(p, p.current, ByteBuffer.wrap(b), route, now, outbox);
         }
     }
@@ -563,6 +634,7 @@ public final class Device {
 
     /** Drops a learned peer and everything it holds; its timestamp is remembered. */
     private void forget(Peer p) {
+        counters.drop(Drop.FORGOTTEN, clearStaged(p));
         eraseSession(p);
         if (p.handshake != null) {
             indices.remove(p.handshake.localIndex);
@@ -717,12 +789,16 @@ public final class Device {
         }
         byte kind = plain > 0 ? in.get(Transport.HEADER_LENGTH) : 0;
         boolean probe = kind == Control.PATH_CHALLENGE || kind == Control.PATH_RESPONSE;
+        if (confirming && p.responseSentTo != null) {
+            // Rule 2c: our response reached the peer through the address it went to, and its keys
+            // came back: that address is validated, wherever the confirmation came from (an
+            // answer received on any path validates the path its challenge went on, as in RFC 9000
+            // 8.2.3). From another address, the confirmation then roams from it.
+            validate(p, p.responseSentTo, false, outbox);
+        }
         if (relayed != null) {
             arrivedRelayed(p, relayed, outbox);
         } else {
-            if (confirming && from.equals(p.responseSentTo)) {
-                validate(p, from, false, outbox); // rule 2c: our response reached it, its keys came back
-            }
             arrivedDirect(p, from, len, probe, now, outbox);
         }
         if (confirming) {
@@ -815,10 +891,10 @@ public final class Device {
             // Remember the settled path; while roaming on, the first one is kept.
             p.revertTo = p.direct;
             p.revertValidated = p.validated;
-            p.revertAt = before == null ? Peer.OFF : now + Constants.ROAM_VALIDATION_NANOS;
-        } else if (p.revertAt != Peer.OFF) {
-            p.revertAt = now + Constants.ROAM_VALIDATION_NANOS;
         }
+        // Armed even with nothing to revert to: a budgeted endpoint is validated within 3 s or
+        // given up (its budget state with it), never left budgeted for good.
+        p.revertAt = now + Constants.ROAM_VALIDATION_NANOS;
         p.direct = Path.direct(from);
         p.validated = false;
         p.budgeted = true;
@@ -1109,8 +1185,7 @@ public final class Device {
             indices.remove(p.handshake.localIndex);
             p.handshake = null;
         }
-        counters.drop(Drop.UNREACHABLE, p.staged.size());
-        p.staged.clear();
+        counters.drop(Drop.UNREACHABLE, clearStaged(p));
         timers.handshakeAbandoned(p);
         event(SessionEvent.Kind.UNREACHABLE, p, outbox);
     }

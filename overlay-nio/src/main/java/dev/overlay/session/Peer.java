@@ -72,6 +72,8 @@ final class Peer {
     long lastDataAt = NEVER;
 
     final ArrayDeque<byte[]> staged = new ArrayDeque<>();
+    /** Bytes in {@link #staged}, at most {@link Constants#MAX_STAGED_BYTES_PER_PEER}. */
+    long stagedBytes;
 
     long retransmitHandshakeAt = OFF;
     long sendKeepaliveAt = OFF;

@@ -5,8 +5,12 @@ import static dev.overlay.session.PathLab.RELAY;
 import static dev.overlay.session.PathLab.RELAY_ADDRESS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.overlay.identity.Identity;
+import dev.overlay.identity.NodeId;
 import dev.overlay.session.PathLab.Datagram;
 import dev.overlay.session.PathLab.Host;
+import dev.overlay.testing.DeterministicRandom;
+import dev.overlay.wire.MessageType;
 import dev.overlay.wire.Response;
 import dev.overlay.wire.Transport;
 import java.net.InetSocketAddress;
@@ -52,6 +56,125 @@ class DevicePathLimitsTest {
         byte[] bytes = new byte[n];
         Arrays.fill(bytes, (byte) 0x7f);
         return bytes;
+    }
+
+    // ---------------------------------------------------------------- staging
+
+    /** A peer configured at an address nobody answers from: everything sent to it is staged. */
+    private NodeId unreachablePeer(long seed) {
+        NodeId id = Identity.generate(new DeterministicRandom(seed)).id();
+        a.device.addPeer(id, PathLab.parse("192.0.2.200:" + (1000 + seed)));
+        return id;
+    }
+
+    @Test
+    void stagedBytesAreBoundedPerPeerTheOldestDropped() {
+        NodeId c = unreachablePeer(100);
+        int big = Device.MAX_PAYLOAD;
+        for (int i = 0; i < 10; i++) {
+            byte[] payload = filled(big);
+            payload[1] = (byte) i;
+            assertThat(a.device.send(lab.now, c, ByteBuffer.wrap(payload), a)).isEqualTo(Device.SendResult.STAGED);
+        }
+
+        int fit = Constants.MAX_STAGED_BYTES_PER_PEER / big; // 4 of the largest payloads
+        assertThat(a.device.peerStatus(c).staged()).isEqualTo(fit);
+        assertThat(a.device.stagedBytes()).isEqualTo((long) fit * big);
+        assertThat(a.device.counters().drops(Drop.STAGED_OVERFLOW)).isEqualTo(10 - fit);
+    }
+
+    @Test
+    void stagedBytesAreBoundedAcrossAllPeers() {
+        int big = Device.MAX_PAYLOAD;
+        int peers = (int) (Constants.MAX_STAGED_BYTES / Constants.MAX_STAGED_BYTES_PER_PEER) + 6;
+        long refused = 0;
+        for (int n = 0; n < peers; n++) {
+            NodeId c = unreachablePeer(200 + n);
+            for (int i = 0; i < 5; i++) {
+                if (a.device.send(lab.now, c, ByteBuffer.wrap(filled(big)), a) == Device.SendResult.NO_ROUTE) {
+                    refused++;
+                }
+            }
+        }
+
+        long staged = a.device.peers().stream().mapToLong(PeerStatus::staged).sum();
+        assertThat(staged * big).isLessThanOrEqualTo(Constants.MAX_STAGED_BYTES);
+        assertThat(a.device.stagedBytes()).isEqualTo(staged * big);
+        assertThat(refused).isPositive();
+        assertThat(a.device.counters().drops(Drop.STAGED_LIMIT)).isEqualTo(refused);
+    }
+
+    @Test
+    void aSendThatMayNotStageReportsNoRouteAndKeepsNothing() {
+        // No keys yet: a handshake starts, nothing waits for it.
+        NodeId c = unreachablePeer(300);
+        assertThat(a.device.send(lab.now, c, ByteBuffer.wrap(filled(10)), a, false)).isEqualTo(Device.SendResult.NO_ROUTE);
+        assertThat(a.device.peerStatus(c).staged()).isZero();
+        assertThat(a.device.peerStatus(c).handshaking()).isTrue();
+
+        // Keys, but the only path is a roaming endpoint over its budget.
+        directSession();
+        InetSocketAddress moved = PathLab.parse("198.51.100.9:4444");
+        lab.drop = d -> d.sender() == a && d.length() == PROBE_DATAGRAM; // A answers no challenge
+        a.address = moved;
+        a.sendBytes(b, filled(100 - Transport.MIN_LENGTH)); // budget: 300 bytes
+        lab.run(10);
+        assertThat(b.device.send(lab.now, a.id(), ByteBuffer.wrap(filled(1000)), b, false))
+                .isEqualTo(Device.SendResult.NO_ROUTE);
+        assertThat(b.status(a).staged()).isZero();
+        assertThat(b.device.send(lab.now, a.id(), ByteBuffer.wrap(filled(100)), b, false))
+                .as("within the budget it goes").isEqualTo(Device.SendResult.SENT);
+        assertThat(b.device.stagedBytes()).isZero();
+    }
+
+    @Test
+    void aResponderWhosePeerConfirmsFromAnotherAddressValidatesTheFirstAndRoamsFromIt() {
+        a.device.addPeer(b.id(), b.address);
+        InetSocketAddress first = a.address;
+        InetSocketAddress moved = PathLab.parse("198.51.100.9:4444");
+        List<Datagram> held = new ArrayList<>();
+        lab.drop = d -> d.sender() == a && d.bytes()[0] == MessageType.TRANSPORT && held.add(d);
+        a.send(b, "hello");
+        lab.run(25); // B answered the initiation from `first`; A's confirmation (at 20 ms) is held
+        // A's NAT rebinds before the confirmation leaves, and nothing gets into the new mapping.
+        a.address = moved;
+        lab.drop = d -> d.to().equals(moved);
+        b.device.receive(lab.now, moved, ByteBuffer.wrap(held.get(0).bytes()), b);
+        lab.run(1);
+
+        assertThat(b.delivered).containsExactly("hello");
+        assertThat(b.status(a).path()).isEqualTo(Path.direct(moved));
+        assertThat(b.status(a).validated()).isFalse();
+        for (int i = 0; i < 20; i++) {
+            b.sendBytes(a, filled(1000)); // as a rendezvous relaying to it would
+        }
+
+        lab.run(3000);
+        // Our response went to `first` and the peer answered it (from anywhere): `first` reaches it.
+        assertThat(b.status(a).path()).as("reverted").isEqualTo(Path.direct(first));
+        assertThat(b.status(a).validated()).isTrue();
+        assertThat(b.status(a).staged()).as("the staged payloads went out").isZero();
+        assertThat(b.device.stagedBytes()).isZero();
+    }
+
+    @Test
+    void anUnvalidatedEndpointWithNothingToRevertToIsGivenUpAfterThreeSeconds() {
+        // A knows B only as a candidate; B's genuine response is raced from a spoofed source, and
+        // nothing of B's reaches A afterwards.
+        InetSocketAddress spoofed = PathLab.parse("203.0.113.66:6666");
+        a.device.addCandidates(lab.now, b.id(), List.of(b.address), a);
+        List<Datagram> captured = new ArrayList<>();
+        lab.drop = d -> d.sender() == b && captured.add(d);
+        a.send(b, "hello");
+        lab.run(15);
+        a.device.receive(lab.now, spoofed, ByteBuffer.wrap(captured.get(0).bytes()), a);
+        lab.run(1);
+        assertThat(a.status(b).path()).isEqualTo(Path.direct(spoofed));
+        assertThat(a.status(b).validated()).isFalse();
+
+        lab.run(3000);
+
+        assertThat(a.status(b).path()).as("no path rather than a budgeted one forever").isNull();
     }
 
     // ---------------------------------------------------------------- handshake response source
