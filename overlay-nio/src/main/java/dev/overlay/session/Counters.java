@@ -16,6 +16,7 @@ public final class Counters {
     long handshakesCompleted;
     long keepalivesSent;
     long unconfirmedEvicted;
+    long idlePeersEvicted;
     long challengesSent;
     long challengesAnswered;
     long pathsValidated;
@@ -69,6 +70,14 @@ public final class Counters {
     /** Unconfirmed peers pushed out of their pool by newer initiations. */
     public long unconfirmedEvicted() {
         return unconfirmedEvicted;
+    }
+
+    /**
+     * Learned peers holding nothing (no keys, no handshake, nothing staged) forgotten to make room
+     * for a new peer when the table was full.
+     */
+    public long idlePeersEvicted() {
+        return idlePeersEvicted;
     }
 
     /** PATH_CHALLENGEs sent (probes of candidates and of roaming endpoints). */

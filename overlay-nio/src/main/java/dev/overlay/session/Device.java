@@ -92,6 +92,8 @@ public final class Device {
     private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
+    /** Creation order of peers, for eviction of the oldest idle learned one. */
+    private long peerSeq;
     /** Payload bytes staged for all peers together, at most {@link Constants#MAX_STAGED_BYTES}. */
     private long stagedBytes;
     /** Address families the node's socket can send to ({@link #setAddressFamilies}). */
@@ -128,6 +130,8 @@ public final class Device {
         Peer p = peers.get(id);
         if (p == null) {
             p = new Peer(id, endpoint, true);
+            p.seq = peerSeq++;
+            rememberTimestamp(p);
             peers.put(id, p);
         } else {
             if (!p.confirmed) {
@@ -148,12 +152,18 @@ public final class Device {
 
     /**
      * {@code peer} can be reached through the rendezvous {@code relay} at {@code relayAddress}
-     * (null {@code relay} forgets it). An unknown peer is added as configured, with no endpoint.
+     * (null {@code relay} forgets it). An unknown peer is added as a <em>learned</em> peer (see
+     * {@link #learned}); false when it is unknown and there is no room for it (or nothing to set).
      */
-    public void setRelay(NodeId peer, NodeId relay, InetSocketAddress relayAddress) {
-        Peer p = known(peer);
-        p.relay = relay == null ? null
+    public boolean setRelay(NodeId peer, NodeId relay, InetSocketAddress relayAddress) {
+        Path path = relay == null ? null
                 : Path.relayed(relay, Objects.requireNonNull(relayAddress, "relayAddress"));
+        Peer p = path == null ? peers.get(peer) : learned(peer);
+        if (p == null) {
+            return false;
+        }
+        p.relay = path;
+        return true;
     }
 
     /**
@@ -161,11 +171,15 @@ public final class Device {
      * from the rendezvous or its CANDIDATES message). New ones are probed at once while the peer
      * has no validated direct path; at most {@link Constants#MAX_CANDIDATES} are kept, the newest.
      * Addresses that can never be a peer's ({@link #setAddressFamilies}; unresolved, wildcard,
-     * multicast, broadcast, port 0) are dropped and counted ({@link Drop#BAD_CANDIDATE}).
-     * An unknown peer is added as configured, with no endpoint.
+     * multicast, broadcast, port 0) are dropped and counted ({@link Drop#BAD_CANDIDATE}). An
+     * unknown peer is added as a <em>learned</em> peer (see {@link #learned}); false when it is
+     * unknown and there is no room for it.
      */
-    public void addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
-        Peer p = known(peer);
+    public boolean addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
+        Peer p = learned(peer);
+        if (p == null) {
+            return false;
+        }
         boolean probing = !p.directValidated();
         for (InetSocketAddress a : candidates) {
             if (!possiblePeerAddress(a)) {
@@ -183,6 +197,76 @@ public final class Device {
             runProbes(p, now, outbox);
         }
         noteDeadline(p);
+        return true;
+    }
+
+    /**
+     * Drops a peer that is not configured, and everything it holds: keys, a pending handshake,
+     * staged payloads (counted, {@link Drop#FORGOTTEN}), relay and candidates. Its last initiation
+     * timestamp is remembered, so its old initiations stay replays. False if {@code id} is unknown
+     * or configured ({@link #addPeer}). A rendezvous uses it to expire the sessions of keys that
+     * never registered.
+     */
+    public boolean forgetPeer(NodeId id) {
+        Peer p = peers.get(id);
+        if (p == null || p.configured) {
+            return false;
+        }
+        forget(p);
+        return true;
+    }
+
+    /**
+     * The peer for {@code id}; an unknown one is added as learned (like a peer learned from its
+     * initiation: forgotten when its session ends, counted against {@link DeviceConfig#maxPeers}),
+     * not configured. With the table full, an idle learned peer gives way (see
+     * {@link #idleLearnedPeer}); null, counted ({@link Drop#PEER_LIMIT}), when none can.
+     */
+    private Peer learned(NodeId id) {
+        Peer p = peers.get(id);
+        if (p != null) {
+            return p;
+        }
+        if (peerTableFull()) {
+            Peer idle = idleLearnedPeer();
+            if (idle == null) {
+                counters.drop(Drop.PEER_LIMIT);
+                return null;
+            }
+            evict(idle);
+        }
+        p = new Peer(id, null, false);
+        p.confirmed = true; // we chose to reach it: not in the pool of unconfirmed initiators
+        p.seq = peerSeq++;
+        rememberTimestamp(p);
+        peers.put(id, p);
+        return p;
+    }
+
+    /** Peers that count against {@link DeviceConfig#maxPeers} (all but unconfirmed initiators). */
+    private boolean peerTableFull() {
+        return peers.size() - unconfirmed.size() >= config.maxPeers();
+    }
+
+    /**
+     * The oldest learned peer that holds nothing: no keys, no handshake under way, nothing staged
+     * (a lookup's answer nobody used, or a peer whose handshake gave up); null if none. It may give
+     * way to a new peer: all it holds is a relay and candidates, which a new lookup gives back.
+     */
+    private Peer idleLearnedPeer() {
+        Peer oldest = null;
+        for (Peer p : peers.values()) {
+            if (!p.configured && p.confirmed && !p.hasSession() && !p.handshaking() && p.staged.isEmpty()
+                    && (oldest == null || p.seq < oldest.seq)) {
+                oldest = p;
+            }
+        }
+        return oldest;
+    }
+
+    private void evict(Peer idle) {
+        forget(idle);
+        counters.idlePeersEvicted++;
     }
 
     /**
@@ -213,16 +297,6 @@ public final class Device {
             return ipv4 && !broadcast;
         }
         return ipv6;
-    }
-
-    /** The peer for {@code id}, added as configured (with no endpoint) if unknown. */
-    private Peer known(NodeId id) {
-        Peer p = peers.get(id);
-        if (p == null) {
-            p = new Peer(id, null, true);
-            peers.put(id, p);
-        }
-        return p;
     }
 
     /** Receiver indices in use (sessions and pending handshakes): for leak checks in tests. */
@@ -613,8 +687,8 @@ public final class Device {
             counters.drop(Drop.REFUSED_PEER);
             return null;
         }
-        if (peers.size() - unconfirmed.size() >= config.maxPeers()) {
-            counters.drop(Drop.PEER_LIMIT);
+        if (peerTableFull() && idleLearnedPeer() == null) {
+            counters.drop(Drop.PEER_LIMIT); // an idle learned peer gives way only on confirmation
             return null;
         }
         if (unconfirmed.size() >= MAX_UNCONFIRMED_PEERS) {
@@ -622,14 +696,20 @@ public final class Device {
             counters.unconfirmedEvicted++;
         }
         p = new Peer(id, null, false);
-        byte[] remembered = forgottenTimestamps.remove(id);
+        p.seq = peerSeq++;
+        rememberTimestamp(p);
+        peers.put(id, p);
+        unconfirmed.addLast(p);
+        return p;
+    }
+
+    /** A peer created for a key seen before keeps its last initiation timestamp. */
+    private void rememberTimestamp(Peer p) {
+        byte[] remembered = forgottenTimestamps.remove(p.id);
         if (remembered != null) {
             System.arraycopy(remembered, 0, p.lastTimestamp, 0, Tai64n.LENGTH);
             p.hasTimestamp = true;
         }
-        peers.put(id, p);
-        unconfirmed.addLast(p);
-        return p;
     }
 
     /** Drops a learned peer and everything it holds; its timestamp is remembered. */
@@ -780,10 +860,14 @@ public final class Device {
         Peer p = k.peer;
         boolean confirming = k == p.next;
         if (confirming) {
-            if (!p.confirmed && peers.size() - unconfirmed.size() >= config.maxPeers()) {
-                forget(p); // the peer table filled up while this one was confirming
-                counters.drop(Drop.PEER_LIMIT);
-                return;
+            if (!p.confirmed && peerTableFull()) {
+                Peer idle = idleLearnedPeer();
+                if (idle == null) {
+                    forget(p); // the peer table filled up while this one was confirming
+                    counters.drop(Drop.PEER_LIMIT);
+                    return;
+                }
+                evict(idle);
             }
             confirmNext(p);
         }

@@ -24,8 +24,14 @@ final class Peer {
     static final long NEVER = Long.MIN_VALUE;
 
     final NodeId id;
-    /** Added by configuration (kept when idle) rather than learned from an initiation. */
+    /**
+     * Added by configuration ({@code Device.addPeer}: kept when idle) rather than learned: from an
+     * initiation, or from a relay or candidates given for an unknown key. Learned peers are
+     * forgotten when their session ends, and count against {@code maxPeers}.
+     */
     boolean configured;
+    /** Creation order among the device's peers: the oldest idle learned peer gives way first. */
+    long seq;
     /**
      * False for a peer learned from an initiation until its first transport packet proves it holds
      * the keys: until then it lives in a small evicting pool, so initiations from throwaway keys

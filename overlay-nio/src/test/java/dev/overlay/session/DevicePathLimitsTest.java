@@ -58,6 +58,70 @@ class DevicePathLimitsTest {
         return bytes;
     }
 
+    // ---------------------------------------------------------------- learned peers
+
+    @Test
+    void peersLearnedFromARelayOrCandidatesCountAgainstMaxPeersAndIdleOnesGiveWay() {
+        Host c = lab.host("c", "198.51.100.3:6000", 3, new DeviceConfig(SessionTimers.DEFAULTS, 2, k -> true));
+        NodeId x1 = Identity.generate(new DeterministicRandom(401)).id();
+        NodeId x2 = Identity.generate(new DeterministicRandom(402)).id();
+        NodeId x3 = Identity.generate(new DeterministicRandom(403)).id();
+        NodeId x4 = Identity.generate(new DeterministicRandom(404)).id();
+
+        // Idle learned peers (nothing but a relay or candidates) give way to new ones.
+        assertThat(c.device.setRelay(x1, RELAY, RELAY_ADDRESS)).isTrue();
+        assertThat(c.device.addCandidates(lab.now, x2, List.of(PathLab.parse("192.0.2.9:9")), c)).isTrue();
+        assertThat(c.device.setRelay(x3, RELAY, RELAY_ADDRESS)).isTrue();
+        assertThat(c.device.peers()).extracting(PeerStatus::id).containsExactlyInAnyOrder(x2, x3);
+
+        // Peers with something under way (a handshake, staged payloads) are kept: a new one is refused.
+        c.device.send(lab.now, x2, ByteBuffer.wrap(filled(10)), c);
+        c.device.send(lab.now, x3, ByteBuffer.wrap(filled(10)), c);
+        assertThat(c.device.setRelay(x4, RELAY, RELAY_ADDRESS)).isFalse();
+        assertThat(c.device.addCandidates(lab.now, x4, List.of(PathLab.parse("192.0.2.9:9")), c)).isFalse();
+        assertThat(c.device.peers()).extracting(PeerStatus::id).containsExactlyInAnyOrder(x2, x3);
+        assertThat(c.device.counters().drops(Drop.PEER_LIMIT)).isEqualTo(2);
+
+        // A configured peer never gives way, and is not counted twice.
+        c.device.addPeer(x2, PathLab.parse("192.0.2.9:9"));
+        assertThat(c.device.peers()).hasSize(2);
+    }
+
+    @Test
+    void aPeerLearnedFromARelayIsForgottenWhenItsSessionEndsLikeAResponderLearnedOne() {
+        relaySession();
+        assertThat(a.device.peerStatus(b.id())).isNotNull();
+
+        lab.run(200_000); // idle-timeout is 180 s
+
+        assertThat(a.device.peerStatus(b.id())).as("learned, idle: forgotten").isNull();
+        assertThat(b.device.peerStatus(a.id())).as("as B forgot A").isNull();
+        assertThat(a.device.indexedSessions()).isZero();
+    }
+
+    @Test
+    void forgetPeerDropsALearnedPeerAndEverythingItHoldsButNeverAConfiguredOne() {
+        relaySession();
+        b.device.send(lab.now, a.id(), ByteBuffer.wrap(filled(10)), b);
+        a.device.addPeer(PathLab.RELAY, RELAY_ADDRESS); // configured
+        NodeId waiting = Identity.generate(new DeterministicRandom(500)).id();
+        a.device.setRelay(waiting, RELAY, RELAY_ADDRESS);
+        a.device.send(lab.now, waiting, ByteBuffer.wrap(filled(1000)), a); // staged, handshaking
+
+        assertThat(a.device.forgetPeer(b.id())).isTrue();
+        assertThat(a.device.forgetPeer(waiting)).isTrue();
+        assertThat(a.device.forgetPeer(PathLab.RELAY)).as("configured").isFalse();
+        assertThat(a.device.forgetPeer(waiting)).as("already gone").isFalse();
+
+        assertThat(a.device.peers()).extracting(PeerStatus::id).containsExactly(PathLab.RELAY);
+        assertThat(a.device.indexedSessions()).as("keys and the pending handshake erased").isZero();
+        assertThat(a.device.stagedBytes()).isZero();
+        assertThat(a.device.counters().drops(Drop.FORGOTTEN)).isEqualTo(1);
+        lab.run(100);
+        assertThat(a.delivered).as("B's packet under the erased keys opens nothing").containsExactly("hi");
+        assertThat(a.send(b, "x")).isEqualTo(Device.SendResult.NO_ENDPOINT);
+    }
+
     // ---------------------------------------------------------------- staging
 
     /** A peer configured at an address nobody answers from: everything sent to it is staged. */
