@@ -18,6 +18,7 @@ public final class Counters {
     long unconfirmedEvicted;
     long idlePeersEvicted;
     long challengesSent;
+    long challengesSkipped;
     long challengesAnswered;
     long pathsValidated;
     long relayedIn;
@@ -83,6 +84,14 @@ public final class Counters {
     /** PATH_CHALLENGEs sent (probes of candidates and of roaming endpoints). */
     public long challengesSent() {
         return challengesSent;
+    }
+
+    /**
+     * PATH_CHALLENGEs due but not sent because nothing paid for them: an unvalidated address's
+     * budget (3x the bytes from it) or the peer's probe allowance was spent.
+     */
+    public long challengesSkipped() {
+        return challengesSkipped;
     }
 
     /** PATH_CHALLENGEs from peers answered with a PATH_RESPONSE. */

@@ -146,7 +146,7 @@ public final class Device {
             }
         }
         if (endpoint != null) {
-            p.addCandidate(endpoint);
+            p.addCandidate(endpoint, true);
         }
     }
 
@@ -187,9 +187,9 @@ public final class Device {
                 continue;
             }
             boolean fresh = p.candidate(a) == null;
-            Peer.Candidate c = p.addCandidate(a);
+            Peer.Candidate c = p.addCandidate(a, true);
             if (fresh && probing) {
-                c.probeAt = now;
+                c.restart(now);
             }
         }
         p.updateProbeAt();
@@ -984,19 +984,12 @@ public final class Device {
         p.budgeted = true;
         p.bytesFromEndpoint = len;
         p.bytesToEndpoint = 0;
-        probeNow(p, from, now);
+        p.addCandidate(from, false).restart(now); // challenged within the endpoint's budget
+        p.probeAt = Math.min(p.probeAt, now);
         if (old != null) {
             event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
         }
         reportPathChange(p, before, outbox);
-    }
-
-    /** Puts {@code address} first in line: a candidate whose schedule starts now. */
-    private static void probeNow(Peer p, InetSocketAddress address, long now) {
-        Peer.Candidate c = p.addCandidate(address);
-        c.probes = 0;
-        c.probeAt = now;
-        p.probeAt = Math.min(p.probeAt, now);
     }
 
     /**
@@ -1010,7 +1003,7 @@ public final class Device {
             p.relay = relayed; // while the relay is our path, use the one the peer uses
         }
         if (p.direct != null && !p.validated && !p.budgeted) {
-            p.addCandidate(p.direct.address());
+            p.addCandidate(p.direct.address(), true);
             p.direct = null;
         }
         reportPathChange(p, before, outbox);
@@ -1068,15 +1061,22 @@ public final class Device {
             return;
         }
         Path before = p.path();
-        p.addCandidate(p.direct.address());
+        // The old endpoint is probed again at once; the others start over if they may.
+        boolean worked = p.validated || !p.budgeted;
+        InetSocketAddress old = p.direct.address();
         p.direct = null;
         p.validated = false;
         p.settle();
         p.restartProbes(now);
+        p.addCandidate(old, worked).restart(now);
+        p.probeAt = now;
         reportPathChange(p, before, outbox);
     }
 
-    /** A handshake completed (either role): probing starts over if no direct path is validated. */
+    /**
+     * A handshake completed (either role): probing starts over if no direct path is validated, at
+     * most once per {@link Constants#PROBE_RESTART_NANOS}.
+     */
     private static void sessionUp(Peer p, long now) {
         if (!p.directValidated()) {
             p.restartProbes(now);
@@ -1099,27 +1099,48 @@ public final class Device {
             if (c.probeAt > now) {
                 continue;
             }
-            if (c.probes < schedule.length || inUse) {
+            boolean fast = c.probes < schedule.length;
+            if (fast || inUse) {
                 challenge(p, c, now, outbox);
+                if (!fast) {
+                    c.background++;
+                }
             }
             c.probes++;
-            c.probeAt = now + (c.probes < schedule.length
-                    ? schedule[c.probes] - schedule[c.probes - 1] : Constants.BACKGROUND_PROBE_NANOS);
+            if (c.background >= Constants.BACKGROUND_ROUNDS) {
+                c.probeAt = Peer.OFF; // it never answered: left alone until its schedule starts over
+            } else {
+                c.probeAt = now + (c.probes < schedule.length
+                        ? schedule[c.probes] - schedule[c.probes - 1] : Constants.BACKGROUND_PROBE_NANOS);
+            }
         }
         p.updateProbeAt();
     }
 
+    /**
+     * One challenge to {@code c}, if something pays for it: the roaming endpoint's budget (3x what
+     * came from it), the candidate's own (3x the challenges that came from it, answers included),
+     * or, for an address the peer named, the peer's probe allowance. Otherwise it is skipped, not
+     * queued: the next one in the schedule may be paid for.
+     */
     private void challenge(Peer p, Peer.Candidate c, long now, Outbox outbox) {
         int size = Transport.MIN_LENGTH + Control.PATH_PROBE_LENGTH;
-        if (p.budgeted && p.isEndpoint(c.address)
-                && p.bytesToEndpoint + size > Constants.AMPLIFICATION_FACTOR * p.bytesFromEndpoint) {
-            return; // over budget: the next scheduled challenge may fit
+        boolean endpointBudget = p.budgeted && p.isEndpoint(c.address);
+        boolean byBytes = endpointBudget
+                ? p.bytesToEndpoint + size <= Constants.AMPLIFICATION_FACTOR * p.bytesFromEndpoint
+                : c.bytesTo + size <= Constants.AMPLIFICATION_FACTOR * c.bytesFrom;
+        if (!byBytes && !(c.listed && p.takeProbeToken(now))) {
+            counters.challengesSkipped++;
+            return;
         }
         while (c.token == 0) {
             c.token = random.nextLong(); // 0 means "never challenged"
         }
         if (sendProbe(p, Control.PATH_CHALLENGE, c.token, c.address, null, now, outbox)) {
             counters.challengesSent++;
+            if (byBytes && !endpointBudget) {
+                c.bytesTo += size;
+            }
         }
     }
 
@@ -1157,11 +1178,25 @@ public final class Device {
         byte kind = in.get(Transport.HEADER_LENGTH);
         long token = in.getLong(Transport.HEADER_LENGTH + 1);
         if (kind == Control.PATH_CHALLENGE) {
-            if (sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox)) {
+            boolean answered = sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox);
+            if (answered) {
                 counters.challengesAnswered++;
             }
             if (relayed == null && !p.directValidated()) {
-                probeNow(p, from, now);
+                // Probed at once, but paid for by what came from it: the answer just sent and
+                // challenges take at most 3x the challenges received from it.
+                int size = Transport.MIN_LENGTH + plain;
+                Peer.Candidate c = p.addCandidate(from, false);
+                c.bytesFrom += size;
+                if (answered) {
+                    c.bytesTo += size;
+                }
+                if (c.probeAt == Peer.OFF || c.probes >= Constants.PROBE_SCHEDULE_NANOS.length) {
+                    c.restart(now);
+                } else {
+                    c.probeAt = now; // within its fast schedule: the next step now
+                }
+                p.probeAt = Math.min(p.probeAt, now);
             }
             return;
         }

@@ -302,6 +302,109 @@ class DevicePathLimitsTest {
         assertThat(b.status(a).path()).as("nothing left to revert").isEqualTo(Path.direct(home));
     }
 
+    // ---------------------------------------------------------------- probe amplification
+
+    private static List<InetSocketAddress> victims(int subnet, int n) {
+        List<InetSocketAddress> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            list.add(PathLab.parse("192.0." + subnet + "." + (10 + i) + ":9"));
+        }
+        return list;
+    }
+
+    private static long challengesTo(Host from, List<InetSocketAddress> to) {
+        return from.sent.stream().filter(d -> d.length() == PROBE_DATAGRAM && to.contains(d.to())).count();
+    }
+
+    @Test
+    void aPeerThatNeverAnswersCannotMakeUsProbeMoreThanThePerPeerAllowance() {
+        // A rekeys every 2 s (each completed handshake used to restart every schedule); the peer
+        // keeps the session in use and sends 16 new victim addresses every second.
+        PathLab lab = new PathLab();
+        SessionTimers quickRekey = SessionTimers.DEFAULTS.with("rekey-after", java.time.Duration.ofSeconds(2));
+        Host us = lab.host("us", "198.51.100.1:4000", 1, DeviceConfig.DEFAULTS.withTimers(quickRekey));
+        Host peer = lab.host("peer", "198.51.100.2:5000", 2);
+        us.device.setRelay(peer.id(), RELAY, RELAY_ADDRESS);
+        us.send(peer, "hello");
+        lab.run(200);
+        List<InetSocketAddress> odd = victims(2, 16);
+        List<InetSocketAddress> even = victims(3, 16);
+        List<InetSocketAddress> all = new ArrayList<>(odd);
+        all.addAll(even);
+        int seconds = 60;
+        long handshakesBefore = us.device.counters().handshakesCompleted();
+
+        for (int s = 0; s < seconds; s++) {
+            us.device.addCandidates(lab.now, peer.id(), s % 2 == 0 ? even : odd, us); // its CANDIDATES
+            us.send(peer, "data " + s);
+            peer.send(us, "data " + s);
+            lab.run(1000);
+        }
+
+        assertThat(us.device.counters().handshakesCompleted() - handshakesBefore).as("rekeys").isGreaterThanOrEqualTo(15);
+        long allowance = Constants.PROBE_BURST + seconds * 1_000_000_000L / Constants.PROBE_TOKEN_NANOS;
+        assertThat(challengesTo(us, all)).isLessThanOrEqualTo(allowance);
+        assertThat(us.device.counters().challengesSkipped()).isPositive();
+    }
+
+    @Test
+    void backgroundProbesOfACandidateThatNeverAnswersStopAfterTwelveRounds() {
+        relaySession();
+        InetSocketAddress nobody = PathLab.parse("192.0.2.99:9");
+        long t0 = lab.now;
+        a.device.addCandidates(lab.now, b.id(), List.of(nobody), a);
+        for (int s = 0; s < 100; s++) { // in use throughout; no rekey before 120 s
+            a.send(b, "tick " + s);
+            lab.run(1000);
+        }
+
+        List<Long> at = a.sentTo(nobody).stream().map(d -> (d.at() - t0) / PathLab.MS).toList();
+        assertThat(at).hasSize(5 + Constants.BACKGROUND_ROUNDS);
+        assertThat(at.get(at.size() - 1)).isEqualTo(1600L + Constants.BACKGROUND_ROUNDS * 5000L);
+    }
+
+    @Test
+    void aCandidateThatStartsAnsweringWithinTheBackgroundRoundsStillTakesTheSessionDirect() {
+        relaySession();
+        lab.drop = d -> true; // no direct path at first
+        a.device.addCandidates(lab.now, b.id(), List.of(b.address), a);
+        b.device.addCandidates(lab.now, a.id(), List.of(a.address), b);
+        for (int s = 0; s < 30; s++) {
+            if (s == 20) {
+                lab.drop = d -> false; // the network starts to allow it
+            }
+            a.send(b, "tick " + s);
+            lab.run(1000);
+        }
+        assertThat(a.status(b).path()).isEqualTo(Path.direct(b.address));
+        assertThat(a.status(b).validated()).isTrue();
+    }
+
+    @Test
+    void theSourceOfAChallengeIsProbedOnlyWithinThreeTimesTheBytesReceivedFromIt() {
+        relaySession();
+        // B (the attacker) sends A sealed challenges straight from addresses it spoofs.
+        b.device.addPeer(a.id(), a.address);
+        InetSocketAddress home = b.address;
+        List<InetSocketAddress> spoofed = victims(2, 8);
+        for (InetSocketAddress v : spoofed) {
+            b.address = v;
+            b.sendBytes(a, new byte[] {0x03, 1, 2, 3, 4, 5, 6, 7, 8});
+            b.address = home;
+            lab.run(1);
+        }
+        for (int s = 0; s < 30; s++) { // in use: background probes would run
+            a.send(b, "tick " + s);
+            lab.run(1000);
+        }
+
+        assertThat(a.device.counters().challengesAnswered()).isEqualTo(spoofed.size());
+        for (InetSocketAddress v : spoofed) {
+            assertThat(a.bytesSentTo(v, 0)).as("to " + v).isLessThanOrEqualTo(3L * PROBE_DATAGRAM);
+            assertThat(a.sentTo(v).get(0).length()).as("the answer first").isEqualTo(PROBE_DATAGRAM);
+        }
+    }
+
     // ---------------------------------------------------------------- bad candidate addresses
 
     @Test
