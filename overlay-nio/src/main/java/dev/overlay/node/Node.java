@@ -135,6 +135,7 @@ public final class Node implements AutoCloseable {
             udp.close();
             throw e;
         }
+        device.setAddressFamilies(reachesIpv4(localAddress), reachesIpv6(localAddress));
         this.service = config.rendezvousServer() ? new RendezvousService(device.self()) : null;
         if (config.rendezvous().isEmpty()) {
             this.rendezvous = null;
@@ -316,6 +317,17 @@ public final class Node implements AutoCloseable {
             }
             then.accept(null);
         });
+    }
+
+    /** A socket bound to an IPv4 address (0.0.0.0 included) or to the IPv6 wildcard reaches IPv4. */
+    static boolean reachesIpv4(InetSocketAddress bound) {
+        InetAddress ip = bound.getAddress();
+        return !(ip instanceof Inet6Address) || ip.isAnyLocalAddress();
+    }
+
+    /** A socket bound to an IPv6 address (the wildcard included) reaches IPv6, unless Java runs IPv4 only. */
+    static boolean reachesIpv6(InetSocketAddress bound) {
+        return bound.getAddress() instanceof Inet6Address && !Boolean.getBoolean("java.net.preferIPv4Stack");
     }
 
     private boolean hasPath(NodeId peer) {
@@ -570,10 +582,19 @@ public final class Node implements AutoCloseable {
             }
         } else if (rendezvous != null && rendezvous.onPayload(now, from, payload)) {
             return;
-        } else if (service == null || !service.onPayload(now, from, via, payload,
-                (to, p) -> device.send(System.nanoTime(), to, p, outbox))) {
+        } else if (service == null || !service.onPayload(now, from, via, payload, this::sendForService)) {
             unhandledPayloads++;
         }
+    }
+
+    /**
+     * The rendezvous service's replies may wait for a path like any payload; the RELAYED datagrams
+     * it forwards for other nodes never do (Device.send with mayStage false): strangers' traffic
+     * must not fill this node's memory while a destination's path is over its budget.
+     */
+    private void sendForService(NodeId to, ByteBuffer payload) {
+        boolean forwarded = payload.get(payload.position()) == Control.RELAYED;
+        device.send(System.nanoTime(), to, payload, outbox, !forwarded);
     }
 
     /** Keeps a relayed datagram for the core; it is opened once the current receive returns. */
