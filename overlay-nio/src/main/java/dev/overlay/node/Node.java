@@ -97,6 +97,8 @@ public final class Node implements AutoCloseable {
     private final RendezvousClient rendezvous;
     /** Serving registrations, lookups and relaying for others; null unless a rendezvous server. */
     private final RendezvousService service;
+    /** On a rendezvous server: finds sessions whose key never registered (or stopped), to forget them. */
+    private final dev.overlay.rendezvous.SessionSweeper sweeper;
     /** RELAY wrappers being sealed to a relay. */
     private final ByteBuffer relayOut = ByteBuffer.allocate(Device.MAX_DATAGRAM);
     /** A RELAYED datagram unwrapped during a receive, fed to the core once that receive returns. */
@@ -137,6 +139,9 @@ public final class Node implements AutoCloseable {
         }
         device.setAddressFamilies(reachesIpv4(localAddress), reachesIpv6(localAddress));
         this.service = config.rendezvousServer() ? new RendezvousService(device.self()) : null;
+        this.sweeper = service == null ? null : new dev.overlay.rendezvous.SessionSweeper(System.nanoTime(),
+                dev.overlay.rendezvous.SessionSweeper.DEFAULT_GRACE_NANOS,
+                dev.overlay.rendezvous.SessionSweeper.DEFAULT_INTERVAL_NANOS);
         if (config.rendezvous().isEmpty()) {
             this.rendezvous = null;
         } else {
@@ -446,6 +451,7 @@ public final class Node implements AutoCloseable {
                 }
                 if (service != null) {
                     service.onTimer(now);
+                    sweepUnregistered(now);
                 }
                 sendDueCandidates(now);
                 streams.onTimer(now);
@@ -477,7 +483,7 @@ public final class Node implements AutoCloseable {
             deadline = Math.min(deadline, rendezvous.nextDeadline());
         }
         if (service != null) {
-            deadline = Math.min(deadline, service.nextDeadline());
+            deadline = Math.min(deadline, Math.min(service.nextDeadline(), sweeper.nextDeadline()));
         }
         if (!commands.isEmpty()) {
             selector.selectNow();
@@ -522,6 +528,23 @@ public final class Node implements AutoCloseable {
                     relayedPending = false; // a relayed packet relaying again is not followed (counted below)
                 }
             }
+        }
+    }
+
+    /**
+     * A rendezvous forgets sessions of keys without a live registration after a grace period, so
+     * throwaway keys cannot hold the peer table (every registered node needs a place in it).
+     */
+    private void sweepUnregistered(long now) {
+        if (now < sweeper.nextDeadline()) {
+            return;
+        }
+        List<NodeId> ids = new ArrayList<>();
+        for (PeerStatus p : device.peers()) {
+            ids.add(p.id());
+        }
+        for (NodeId id : sweeper.sweep(now, ids, k -> service.registry().lookup(now, k) != null)) {
+            device.forgetPeer(id);
         }
     }
 
