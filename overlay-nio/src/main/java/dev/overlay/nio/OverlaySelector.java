@@ -91,7 +91,7 @@ public final class OverlaySelector extends AbstractSelector {
     @Override
     protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
         Registrable r = registrableOf(ch);
-        if (r == null) {
+        if (r == null || ch.provider() != provider()) {
             throw new IllegalSelectorException();
         }
         if (!isOpen()) {
