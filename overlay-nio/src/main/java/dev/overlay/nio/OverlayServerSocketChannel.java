@@ -408,6 +408,9 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
         try {
             ServerSocketChannel p = platform;
             if (p != null) {
+                if (block) {
+                    keys.beforeBlocking();
+                }
                 p.configureBlocking(block);
             }
         } finally {

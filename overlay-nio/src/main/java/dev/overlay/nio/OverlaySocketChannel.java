@@ -398,7 +398,11 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                     target = (InetSocketAddress) remote;
                     state = CONNECTING;
                     remoteAddress = target;
-                    localAddress = new InetSocketAddress(backend.localHandle(), Math.max(0, boundPort));
+                    try {
+                        localAddress = new InetSocketAddress(backend.localHandle(), Math.max(0, boundPort));
+                    } catch (RuntimeException e) {
+                        openError = new ConnectException("the overlay has no local address: " + e);
+                    }
                 } finally {
                     stateLock.unlock();
                 }
@@ -461,7 +465,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
     private void startOpen(InetSocketAddress target) {
         CompletableFuture<OverlayStream> f;
         try {
-            f = backend.open(target, CONNECT_TIMEOUT);
+            f = openError != null ? CompletableFuture.failedFuture(openError) : backend.open(target, CONNECT_TIMEOUT);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -1054,6 +1058,9 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
             try {
                 SocketChannel p = platform;
                 if (p != null) {
+                    if (block) {
+                        keys.beforeBlocking();
+                    }
                     p.configureBlocking(block);
                 }
             } finally {

@@ -80,19 +80,26 @@ final class Bg<T> {
         return this;
     }
 
+    /**
+     * Blocked in the code under test: waiting on a condition (not on a lock) in a channel or
+     * selector of this package, or in one of the platform's blocking native calls.
+     */
     private static boolean blocked(Thread t) {
         Thread.State st = t.getState();
         StackTraceElement[] stack = t.getStackTrace();
         if (stack.length == 0) {
             return false;
         }
-        boolean inChannels = Arrays.stream(stack).anyMatch(f -> f.getClassName().startsWith("dev.overlay.nio.Overlay")
-                || f.getClassName().startsWith("sun.nio.ch."));
         if (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING) {
-            return inChannels;
+            boolean onCondition = Arrays.stream(stack).anyMatch(f -> f.getClassName().endsWith("$ConditionObject"));
+            boolean inChannels = Arrays.stream(stack).anyMatch(f -> f.getClassName().startsWith("dev.overlay.nio.Overlay"));
+            return onCondition && inChannels;
         }
-        return st == Thread.State.RUNNABLE && stack[0].isNativeMethod() && inChannels
-                && !stack[0].getMethodName().equals("getStackTrace");
+        StackTraceElement top = stack[0];
+        String m = top.getMethodName().toLowerCase(java.util.Locale.ROOT);
+        return st == Thread.State.RUNNABLE && top.isNativeMethod() && top.getClassName().startsWith("sun.nio.ch.")
+                && (m.contains("read") || m.contains("write") || m.contains("accept") || m.contains("poll")
+                || m.contains("wait") || m.contains("connect"));
     }
 
     /** Waits (parking 1 ms at a time) until {@code condition} holds, at most {@link #STEP}. */
