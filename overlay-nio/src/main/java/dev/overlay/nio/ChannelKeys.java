@@ -65,6 +65,21 @@ final class ChannelKeys {
         wakeSelectors();
     }
 
+    /**
+     * Before the platform channel goes blocking: the inner keys of keys cancelled since the last
+     * selection are cancelled now. The JDK lets a channel whose keys are all cancelled (though not
+     * yet deregistered) go blocking, and servers rely on it ({@code key.cancel();
+     * channel.configureBlocking(true)} in the JDK's own HTTP server); the platform channel would
+     * otherwise still see a valid inner key and refuse.
+     */
+    void beforeBlocking() {
+        for (OverlayKey k : keys) {
+            if (!k.isValid()) {
+                k.dropInner();
+            }
+        }
+    }
+
     boolean isEmpty() {
         return keys.isEmpty();
     }

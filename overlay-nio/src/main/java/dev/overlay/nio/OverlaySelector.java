@@ -72,6 +72,8 @@ public final class OverlaySelector extends AbstractSelector {
     private final List<OverlayKey> overlayReady = new ArrayList<>();
     private final Consumer<SelectionKey> collectInner = this::collectInner;
     private long selection;
+    /** Selections the overlay (or housekeeping) woke that found nothing and blocked again. */
+    private volatile long quietWakeups;
 
     private record Deferred(OverlayKey key, SelectableChannel kernel) {}
 
@@ -89,7 +91,7 @@ public final class OverlaySelector extends AbstractSelector {
     @Override
     protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
         Registrable r = registrableOf(ch);
-        if (r == null) {
+        if (r == null || ch.provider() != provider()) {
             throw new IllegalSelectorException();
         }
         if (!isOpen()) {
@@ -314,6 +316,7 @@ public final class OverlaySelector extends AbstractSelector {
                     return 0;
                 }
                 // Woken by the overlay (or for housekeeping) with nothing ready: block again.
+                quietWakeups++;
             }
         } finally {
             selectLock.unlock();
@@ -428,6 +431,11 @@ public final class OverlaySelector extends AbstractSelector {
                 }
             }
         }
+    }
+
+    /** For tests and diagnostics: how often a blocked selection woke, found nothing ready, and blocked again. */
+    long quietWakeups() {
+        return quietWakeups;
     }
 
     @Override

@@ -88,6 +88,14 @@ public class OverlaySelectorProvider extends SelectorProvider {
         return b;
     }
 
+    /**
+     * Makes this provider use {@code b} from now on: for tests of the JVM-wide provider (installed
+     * by the property, so created without a backend) and for an agent that built the runtime itself.
+     */
+    void useBackend(OverlayBackend b) {
+        backend = Objects.requireNonNull(b, "backend");
+    }
+
     SelectorProvider platformProvider() {
         return PlatformProvider.get();
     }

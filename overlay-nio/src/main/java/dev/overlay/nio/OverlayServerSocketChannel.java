@@ -20,6 +20,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -37,6 +38,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * connections to it are refused until the next bind (the backend hands out a new listener then).
  */
 public final class OverlayServerSocketChannel extends ServerSocketChannel {
+    /** How long an interrupted blocked operation waits for the interruptor to close the channel. */
+    private static final long INTERRUPT_CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private final OverlaySelectorProvider provider;
     private final boolean overlayCapable;
     final Registrable registrable = new Reg();
@@ -363,8 +366,29 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             }
             return true;
         } catch (InterruptedException e) {
+            awaitInterruptClose();
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * An interrupt woke a thread blocked between {@code begin()} and {@code end()}: waits (stateLock
+     * held) until the interruptor has closed the channel, so that {@code end()} throws
+     * {@link java.nio.channels.ClosedByInterruptException}. On JDK 17 the interruptor closes the
+     * channel while the interrupting thread holds the lock {@code end()} needs; from JDK 21 on,
+     * {@code Thread.interrupt()} sets the status and unparks the thread first and closes the
+     * channel just after, outside that lock. Bounded, in case nothing closes it.
+     */
+    private void awaitInterruptClose() {
+        long deadline = System.nanoTime() + INTERRUPT_CLOSE_WAIT_NANOS;
+        long left;
+        while (isOpen() && (left = deadline - System.nanoTime()) > 0) {
+            try {
+                changed.awaitNanos(left);
+            } catch (InterruptedException again) {
+                // still interrupted; the status is set again by the caller
+            }
         }
     }
 
@@ -408,6 +432,9 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
         try {
             ServerSocketChannel p = platform;
             if (p != null) {
+                if (block) {
+                    keys.beforeBlocking();
+                }
                 p.configureBlocking(block);
             }
         } finally {

@@ -57,6 +57,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * virtual threads blocked here release their carrier.
  */
 public final class OverlaySocketChannel extends SocketChannel implements OverlayPeer {
+    /** How long an interrupted blocked operation waits for the interruptor to close the channel. */
+    private static final long INTERRUPT_CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long an overlay connect may take (path finding, lookup, the peer's answer). */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final int UNCONNECTED = 0;
@@ -398,7 +400,11 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                     target = (InetSocketAddress) remote;
                     state = CONNECTING;
                     remoteAddress = target;
-                    localAddress = new InetSocketAddress(backend.localHandle(), Math.max(0, boundPort));
+                    try {
+                        localAddress = new InetSocketAddress(backend.localHandle(), Math.max(0, boundPort));
+                    } catch (RuntimeException e) {
+                        openError = new ConnectException("the overlay has no local address: " + e);
+                    }
                 } finally {
                     stateLock.unlock();
                 }
@@ -461,7 +467,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
     private void startOpen(InetSocketAddress target) {
         CompletableFuture<OverlayStream> f;
         try {
-            f = backend.open(target, CONNECT_TIMEOUT);
+            f = openError != null ? CompletableFuture.failedFuture(openError) : backend.open(target, CONNECT_TIMEOUT);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -829,8 +835,29 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
             }
             return true;
         } catch (InterruptedException e) {
+            awaitInterruptClose();
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * An interrupt woke a thread blocked between {@code begin()} and {@code end()}: waits (stateLock
+     * held) until the interruptor has closed the channel, so that {@code end()} throws
+     * {@link java.nio.channels.ClosedByInterruptException}. On JDK 17 the interruptor closes the
+     * channel while the interrupting thread holds the lock {@code end()} needs; from JDK 21 on,
+     * {@code Thread.interrupt()} sets the status and unparks the thread first and closes the
+     * channel just after, outside that lock. Bounded, in case nothing closes it.
+     */
+    private void awaitInterruptClose() {
+        long deadline = System.nanoTime() + INTERRUPT_CLOSE_WAIT_NANOS;
+        long left;
+        while (isOpen() && (left = deadline - System.nanoTime()) > 0) {
+            try {
+                changed.awaitNanos(left);
+            } catch (InterruptedException again) {
+                // still interrupted; the status is set again by the caller
+            }
         }
     }
 
@@ -914,7 +941,9 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                     stateLock.unlock();
                 }
             } finally {
-                end(n > 0 || total == 0);
+                // A blocking write that a close cut short throws, even after taking some bytes (the
+                // JDK may return the partial count instead; both are within the contract).
+                end(n >= total);
             }
             if (n == 0 && total > 0 && outputShut) {
                 throw new AsynchronousCloseException(); // output shut down by another thread meanwhile
@@ -1052,6 +1081,9 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
             try {
                 SocketChannel p = platform;
                 if (p != null) {
+                    if (block) {
+                        keys.beforeBlocking();
+                    }
                     p.configureBlocking(block);
                 }
             } finally {

@@ -219,6 +219,9 @@ final class WrappedDatagramChannel extends DatagramChannel {
 
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
+        if (block) {
+            keys.beforeBlocking();
+        }
         platform.configureBlocking(block);
     }
 

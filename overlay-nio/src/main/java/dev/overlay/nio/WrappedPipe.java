@@ -84,6 +84,9 @@ final class WrappedPipe extends Pipe {
 
         @Override
         protected void implConfigureBlocking(boolean block) throws IOException {
+            if (block) {
+                keys.beforeBlocking();
+            }
             platform.configureBlocking(block);
         }
     }
@@ -145,6 +148,9 @@ final class WrappedPipe extends Pipe {
 
         @Override
         protected void implConfigureBlocking(boolean block) throws IOException {
+            if (block) {
+                keys.beforeBlocking();
+            }
             platform.configureBlocking(block);
         }
     }

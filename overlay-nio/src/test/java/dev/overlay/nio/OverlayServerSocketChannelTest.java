@@ -1,0 +1,186 @@
+package dev.overlay.nio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.NotYetBoundException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Server channels of the overlay provider: served ports accept overlay streams only. */
+class OverlayServerSocketChannelTest {
+    private static TwoNodes nodes;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeAll
+    static void startNodes() throws IOException {
+        nodes = new TwoNodes();
+    }
+
+    @AfterAll
+    static void stopNodes() throws IOException {
+        nodes.close();
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T later(T c) {
+        toClose.add(c);
+        return c;
+    }
+
+    @Test
+    void aServedPortOpensNoKernelPort() throws Exception {
+        int port = nodes.servePort();
+        ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
+        server.bind(new InetSocketAddress(port));
+        assertThat(server.getLocalAddress()).isEqualTo(new InetSocketAddress(nodes.backend.localHandle(), port));
+        assertThat(server.socket().getLocalPort()).isEqualTo(port);
+        assertThat(server.socket().isBound()).isTrue();
+        // Nothing listens on the kernel: a TCP connect to that port is refused.
+        try (SocketChannel tcp = OverlaySelectorProvider.platform().openSocketChannel()) {
+            assertThatThrownBy(() -> tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)))
+                    .isInstanceOf(ConnectException.class);
+        }
+        assertThatThrownBy(() -> server.bind(new InetSocketAddress(port))).isInstanceOf(AlreadyBoundException.class);
+    }
+
+    @Test
+    void oneServerChannelPerServedPortAndRefusedOnceClosed() throws Exception {
+        int port = nodes.servePort();
+        ServerSocketChannel first = nodes.provider.openServerSocketChannel();
+        first.bind(new InetSocketAddress(port));
+        ServerSocketChannel second = later(nodes.provider.openServerSocketChannel());
+        assertThatThrownBy(() -> second.bind(new InetSocketAddress(port))).isInstanceOf(BindException.class);
+        first.close();
+        SocketChannel refused = later(nodes.provider.openSocketChannel());
+        assertThatThrownBy(() -> refused.connect(nodes.serverAddress(port))).isInstanceOf(ConnectException.class);
+
+        second.bind(new InetSocketAddress(port)); // free again; the backend gives a new listener
+        Bg<SocketChannel> accepting = Bg.start("accept", second::accept);
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        assertThat(client.connect(nodes.serverAddress(port))).isTrue();
+        later(accepting.get());
+    }
+
+    @Test
+    void otherPortsAreKernelPorts() throws Exception {
+        ServerSocketChannel ephemeral = later(nodes.provider.openServerSocketChannel());
+        ephemeral.bind(null);
+        assertThat(((InetSocketAddress) ephemeral.getLocalAddress()).getPort()).isPositive();
+        int unserved = nodes.unusedPort();
+        ServerSocketChannel fixed = later(nodes.provider.openServerSocketChannel());
+        fixed.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), unserved));
+        try (SocketChannel tcp = OverlaySelectorProvider.platform().openSocketChannel()) {
+            assertThat(tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), unserved))).isTrue();
+            SocketChannel accepted = later(fixed.accept());
+            assertThat(((OverlaySocketChannel) accepted).overlayPeer()).isNull();
+            assertThat(accepted.getRemoteAddress()).isEqualTo(tcp.getLocalAddress());
+        }
+    }
+
+    @Test
+    void optionsAndStateOfAnOverlayServer() throws Exception {
+        ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
+        server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        assertThatThrownBy(server::accept).isInstanceOf(NotYetBoundException.class);
+        server.bind(new InetSocketAddress(nodes.servePort()));
+        assertThat(server.getOption(StandardSocketOptions.SO_REUSEADDR)).isTrue();
+        server.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 16);
+        assertThat(server.getOption(StandardSocketOptions.SO_RCVBUF)).isEqualTo(1 << 16);
+        assertThatThrownBy(() -> server.getOption(StandardSocketOptions.TCP_NODELAY))
+                .isInstanceOf(UnsupportedOperationException.class);
+        server.configureBlocking(false);
+        assertThat(server.accept()).isNull();
+        assertThat(server.validOps()).isEqualTo(SelectionKey.OP_ACCEPT);
+    }
+
+    @Test
+    void serverSocketAdaptorAcceptsWithATimeout() throws Exception {
+        ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
+        ServerSocket adaptor = server.socket();
+        assertThat(adaptor.getChannel()).isSameAs(server);
+        assertThat(adaptor.isBound()).isFalse();
+        int port = nodes.servePort();
+        adaptor.bind(new InetSocketAddress(port));
+        adaptor.setSoTimeout(300);
+        long t0 = System.nanoTime();
+        assertThatThrownBy(adaptor::accept).isInstanceOf(SocketTimeoutException.class);
+        assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(280);
+        assertThat(server.isOpen()).isTrue();
+        adaptor.setSoTimeout(0);
+        Bg<Socket> accepting = Bg.start("accept", adaptor::accept);
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        client.connect(nodes.serverAddress(port));
+        Socket accepted = later(accepting.get());
+        assertThat(accepted.getChannel()).isInstanceOf(OverlaySocketChannel.class);
+        assertThat(accepted.getInetAddress()).isEqualTo(nodes.clientId.id().handle());
+        assertThat(accepted.getLocalPort()).isEqualTo(port);
+        assertThat(adaptor.toString()).contains("localport=" + port);
+    }
+
+    @Test
+    void closeAndInterruptEndABlockedAccept() throws Exception {
+        ServerSocketChannel closed = later(nodes.provider.openServerSocketChannel());
+        closed.bind(new InetSocketAddress(nodes.servePort()));
+        Bg<SocketChannel> a = Bg.start("accept", closed::accept).awaitBlocked();
+        closed.close();
+        assertThat(a.failure()).isInstanceOf(AsynchronousCloseException.class);
+
+        ServerSocketChannel interrupted = later(nodes.provider.openServerSocketChannel());
+        interrupted.bind(new InetSocketAddress(nodes.servePort()));
+        Bg<SocketChannel> b = Bg.start("accept", interrupted::accept).awaitBlocked();
+        b.thread().interrupt();
+        assertThat(b.failure()).isInstanceOf(ClosedByInterruptException.class);
+        assertThat(interrupted.isOpen()).isFalse();
+    }
+
+    @Test
+    void registeredBeforeBindingAsNettyDoes() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
+        server.configureBlocking(false);
+        SelectionKey key = server.register(selector, 0);
+        int port = nodes.servePort();
+        server.bind(new InetSocketAddress(port));
+        key.interestOps(SelectionKey.OP_ACCEPT);
+        assertThat(selector.selectNow()).isZero();
+
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        Bg<Boolean> connecting = Bg.start("connect", () -> client.connect(nodes.serverAddress(port)));
+        assertThat(selector.select(Bg.STEP.toMillis())).isEqualTo(1);
+        assertThat(key.isAcceptable()).isTrue();
+        SocketChannel accepted = later(server.accept());
+        assertThat(accepted).isNotNull();
+        assertThat(accepted.isBlocking()).isTrue();
+        assertThat(connecting.get()).isTrue();
+        selector.selectedKeys().clear();
+        assertThat(selector.selectNow()).isZero();
+        assertThat(server.accept()).isNull();
+    }
+}
