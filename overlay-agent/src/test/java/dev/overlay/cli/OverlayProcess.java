@@ -34,9 +34,9 @@ final class OverlayProcess implements AutoCloseable {
 
     /** As {@link #start}, inside network namespace {@code netns} (null: this one). */
     static OverlayProcess startIn(String netns, String... args) throws IOException {
-        String jar = System.getProperty("overlay.jar");
+        String jar = System.getProperty("overlaytest.jar");
         if (jar == null || !Path.of(jar).toFile().isFile()) {
-            throw new IllegalStateException("system property overlay.jar must name the built jar, got " + jar);
+            throw new IllegalStateException("system property overlaytest.jar must name the built jar, got " + jar);
         }
         List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar));
         cmd.addAll(List.of(args));

@@ -2,35 +2,60 @@ package dev.overlay.nio;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
- * Where the no-argument {@link OverlaySelectorProvider} (the one the JDK instantiates from
- * {@code -Djava.nio.channels.spi.SelectorProvider}) gets its overlay from: the process-wide
- * runtime, {@code OverlayRuntime.get()}, which reads the {@code overlay.*} configuration and
- * starts the node on first use.
- *
- * <p>The provider asks only when a channel first needs the overlay: a connect to an overlay name
- * or handle, or a bind of a server channel to a port number other than 0. A JVM that never does
- * either never starts a node.
- *
- * <p>The runtime is looked up by name so that the channel code does not depend on how it is
- * built; the lookup happens once.
+ * Where sockets and factories built without an explicit {@link OverlayBackend} find one: the
+ * process runtime, {@code dev.overlay.nio.OverlayRuntime.get()}, started from the
+ * {@code overlay.*} system properties. It is looked up reflectively and only when first needed,
+ * so a factory can be created (say, by a JDBC driver) before the runtime exists or is configured.
  */
 public final class Backends {
-    private static final String RUNTIME = "dev.overlay.nio.OverlayRuntime";
+    /** The class and static method that give the process-wide backend. */
+    static final String RUNTIME_CLASS = "dev.overlay.nio.OverlayRuntime";
+    static final String RUNTIME_METHOD = "get";
+
+    /** Set by {@link #setProcess}: takes the place of the runtime. */
+    private static volatile OverlayBackend override;
 
     private Backends() {}
 
     /**
-     * The process-wide backend, {@code OverlayRuntime.get()}: started on the first call.
+     * Makes {@link #process()} return {@code backend} instead of asking the runtime, for an
+     * application that builds its own node (or a test) but wants the no-argument factories, which
+     * JDBC drivers instantiate by class name, to use it; null restores the runtime.
      *
-     * @throws IllegalStateException when there is no runtime class or it cannot start; a
-     *     configuration error comes through as the runtime throws it (naming the bad key)
+     * @return the backend set before, or null
+     */
+    public static OverlayBackend setProcess(OverlayBackend backend) {
+        OverlayBackend previous = override;
+        override = backend;
+        return previous;
+    }
+
+    /**
+     * The process-wide backend: the one given to {@link #setProcess}, else {@code OverlayRuntime.get()}.
+     *
+     * @throws IllegalStateException naming the reason when there is no runtime on the class path
+     *     or it cannot start (its own message, e.g. a bad configuration key, is kept)
      */
     public static OverlayBackend process() {
-        Method get = RuntimeHolder.GET;
+        OverlayBackend set = override;
+        if (set != null) {
+            return set;
+        }
+        Method get;
         try {
-            return (OverlayBackend) get.invoke(null);
+            Class<?> c = Class.forName(RUNTIME_CLASS, true, Backends.class.getClassLoader());
+            get = c.getMethod(RUNTIME_METHOD);
+        } catch (ClassNotFoundException | NoSuchMethodException e) {
+            throw new IllegalStateException("no overlay runtime: " + RUNTIME_CLASS + "." + RUNTIME_METHOD
+                    + "() is not on the class path; pass an OverlayBackend explicitly", e);
+        }
+        Object backend;
+        try {
+            backend = get.invoke(null);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
@@ -39,22 +64,37 @@ public final class Backends {
             if (cause instanceof Error err) {
                 throw err;
             }
-            throw new IllegalStateException("overlay: " + RUNTIME + ".get() failed: " + cause, cause);
+            throw new IllegalStateException("the overlay runtime did not start: " + cause.getMessage(), cause);
         } catch (IllegalAccessException e) {
-            throw new IllegalStateException("overlay: cannot call " + RUNTIME + ".get(): " + e, e);
+            throw new IllegalStateException(RUNTIME_CLASS + "." + RUNTIME_METHOD + "() is not accessible", e);
         }
+        if (!(backend instanceof OverlayBackend b)) {
+            throw new IllegalStateException(RUNTIME_CLASS + "." + RUNTIME_METHOD + "() returned "
+                    + (backend == null ? "null" : "a " + backend.getClass().getName()) + ", not an OverlayBackend");
+        }
+        return b;
     }
 
-    private static final class RuntimeHolder {
-        static final Method GET = find();
+    /** {@link #process()}, resolved on first use and then remembered. */
+    public static Supplier<OverlayBackend> lazyProcess() {
+        return memoize(Backends::process);
+    }
 
-        private static Method find() {
-            try {
-                return Class.forName(RUNTIME).getMethod("get");
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("overlay: no process-wide runtime (" + RUNTIME
-                        + ".get()) on the class path: " + e, e);
+    /** A supplier that asks {@code s} until it first succeeds, then returns that answer for ever. */
+    static Supplier<OverlayBackend> memoize(Supplier<OverlayBackend> s) {
+        Objects.requireNonNull(s, "backend supplier");
+        return new Supplier<>() {
+            private volatile OverlayBackend value;
+
+            @Override
+            public OverlayBackend get() {
+                OverlayBackend v = value;
+                if (v == null) {
+                    v = Objects.requireNonNull(s.get(), "the backend supplier returned null");
+                    value = v;
+                }
+                return v;
             }
-        }
+        };
     }
 }

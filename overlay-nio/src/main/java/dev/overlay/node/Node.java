@@ -70,6 +70,17 @@ public final class Node implements AutoCloseable {
     private static final Duration PING_LOOKUP_TIMEOUT = Duration.ofSeconds(5);
     /** How long a lookup for a peer whose relay failed may take. */
     private static final Duration RELOOKUP_TIMEOUT = Duration.ofSeconds(10);
+    /** A peer whose relay failed is looked up again at most this often. */
+    private static final Duration RELOOKUP_INTERVAL = Duration.ofSeconds(5);
+    /** When each peer was last looked up again (bounded: the oldest are forgotten). */
+    private final Map<NodeId, Long> lastRelookup = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<NodeId, Long> eldest) {
+            return size() > 1024;
+        }
+    };
 
     private final Device device;
     private final StreamLayer streams;
@@ -86,6 +97,8 @@ public final class Node implements AutoCloseable {
     private final RendezvousClient rendezvous;
     /** Serving registrations, lookups and relaying for others; null unless a rendezvous server. */
     private final RendezvousService service;
+    /** On a rendezvous server: finds sessions whose key never registered (or stopped), to forget them. */
+    private final dev.overlay.rendezvous.SessionSweeper sweeper;
     /** RELAY wrappers being sealed to a relay. */
     private final ByteBuffer relayOut = ByteBuffer.allocate(Device.MAX_DATAGRAM);
     /** A RELAYED datagram unwrapped during a receive, fed to the core once that receive returns. */
@@ -124,7 +137,11 @@ public final class Node implements AutoCloseable {
             udp.close();
             throw e;
         }
+        device.setAddressFamilies(reachesIpv4(localAddress), reachesIpv6(localAddress));
         this.service = config.rendezvousServer() ? new RendezvousService(device.self()) : null;
+        this.sweeper = service == null ? null : new dev.overlay.rendezvous.SessionSweeper(System.nanoTime(),
+                dev.overlay.rendezvous.SessionSweeper.DEFAULT_GRACE_NANOS,
+                dev.overlay.rendezvous.SessionSweeper.DEFAULT_INTERVAL_NANOS);
         if (config.rendezvous().isEmpty()) {
             this.rendezvous = null;
         } else {
@@ -196,6 +213,7 @@ public final class Node implements AutoCloseable {
      * @throws ConnectException when no address is known for {@code peer}
      */
     public OverlayStream connect(NodeId peer, int port, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos(); // one deadline for lookup and open
         CompletableFuture<OverlayStream> opened = openAsync(peer, port, timeout);
         OverlayStream s;
         try {
@@ -209,13 +227,15 @@ public final class Node implements AutoCloseable {
             }
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
+            // A stream opened after we gave up would stay half-open with nobody to read it.
+            opened.thenAccept(late -> late.reset(dev.overlay.stream.StreamError.NO_ERROR));
             throw new java.net.SocketTimeoutException("node " + id() + " did not respond");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("connect interrupted");
         }
         try {
-            s.awaitOpen(timeout);
+            s.awaitOpen(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         } catch (IOException e) {
             s.reset(dev.overlay.stream.StreamError.NO_ERROR);
             throw e;
@@ -302,6 +322,17 @@ public final class Node implements AutoCloseable {
             }
             then.accept(null);
         });
+    }
+
+    /** A socket bound to an IPv4 address (0.0.0.0 included) or to the IPv6 wildcard reaches IPv4. */
+    static boolean reachesIpv4(InetSocketAddress bound) {
+        InetAddress ip = bound.getAddress();
+        return !(ip instanceof Inet6Address) || ip.isAnyLocalAddress();
+    }
+
+    /** A socket bound to an IPv6 address (the wildcard included) reaches IPv6, unless Java runs IPv4 only. */
+    static boolean reachesIpv6(InetSocketAddress bound) {
+        return bound.getAddress() instanceof Inet6Address && !Boolean.getBoolean("java.net.preferIPv4Stack");
     }
 
     private boolean hasPath(NodeId peer) {
@@ -420,6 +451,7 @@ public final class Node implements AutoCloseable {
                 }
                 if (service != null) {
                     service.onTimer(now);
+                    sweepUnregistered(now);
                 }
                 sendDueCandidates(now);
                 streams.onTimer(now);
@@ -451,7 +483,7 @@ public final class Node implements AutoCloseable {
             deadline = Math.min(deadline, rendezvous.nextDeadline());
         }
         if (service != null) {
-            deadline = Math.min(deadline, service.nextDeadline());
+            deadline = Math.min(deadline, Math.min(service.nextDeadline(), sweeper.nextDeadline()));
         }
         if (!commands.isEmpty()) {
             selector.selectNow();
@@ -496,6 +528,23 @@ public final class Node implements AutoCloseable {
                     relayedPending = false; // a relayed packet relaying again is not followed (counted below)
                 }
             }
+        }
+    }
+
+    /**
+     * A rendezvous forgets sessions of keys without a live registration after a grace period, so
+     * throwaway keys cannot hold the peer table (every registered node needs a place in it).
+     */
+    private void sweepUnregistered(long now) {
+        if (now < sweeper.nextDeadline()) {
+            return;
+        }
+        List<NodeId> ids = new ArrayList<>();
+        for (PeerStatus p : device.peers()) {
+            ids.add(p.id());
+        }
+        for (NodeId id : sweeper.sweep(now, ids, k -> service.registry().lookup(now, k) != null)) {
+            device.forgetPeer(id);
         }
     }
 
@@ -556,10 +605,19 @@ public final class Node implements AutoCloseable {
             }
         } else if (rendezvous != null && rendezvous.onPayload(now, from, payload)) {
             return;
-        } else if (service == null || !service.onPayload(now, from, via, payload,
-                (to, p) -> device.send(System.nanoTime(), to, p, outbox))) {
+        } else if (service == null || !service.onPayload(now, from, via, payload, this::sendForService)) {
             unhandledPayloads++;
         }
+    }
+
+    /**
+     * The rendezvous service's replies may wait for a path like any payload; the RELAYED datagrams
+     * it forwards for other nodes never do (Device.send with mayStage false): strangers' traffic
+     * must not fill this node's memory while a destination's path is over its budget.
+     */
+    private void sendForService(NodeId to, ByteBuffer payload) {
+        boolean forwarded = payload.get(payload.position()) == Control.RELAYED;
+        device.send(System.nanoTime(), to, payload, outbox, !forwarded);
     }
 
     /** Keeps a relayed datagram for the core; it is opened once the current receive returns. */
@@ -599,6 +657,9 @@ public final class Node implements AutoCloseable {
     /** The loop has ended: every future still waiting on it fails instead of hanging. */
     private void failPending() {
         IllegalStateException gone = new IllegalStateException("node " + id() + " is closed");
+        if (rendezvous != null) {
+            rendezvous.failAll("node " + id() + " is closed");
+        }
         for (PendingPing p : pings.values()) {
             p.future.completeExceptionally(gone);
         }
@@ -748,6 +809,12 @@ public final class Node implements AutoCloseable {
         }
 
         private void relookup(NodeId peer, NodeId failedServer) {
+            long now = System.nanoTime();
+            Long last = lastRelookup.get(peer);
+            if (last != null && now - last < RELOOKUP_INTERVAL.toNanos()) {
+                return; // a burst of RELAY_FAILED (one per relayed packet) is one lookup
+            }
+            lastRelookup.put(peer, now);
             rendezvous.lookup(System.nanoTime(), peer, RELOOKUP_TIMEOUT.toNanos(), (found, failure) -> {
                 if (found != null && !found.server().equals(failedServer)) {
                     learn(found);

@@ -76,7 +76,9 @@ final class UdpSocket implements AutoCloseable {
             if (channel.send(datagram, to) == 0) {
                 sendsDropped++;
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // UnsupportedAddressTypeException and friends: a peer-supplied address this socket
+            // cannot reach (an IPv6 candidate on an IPv4 socket) is one lost datagram, never the loop.
             sendErrors++;
         }
     }

@@ -40,6 +40,14 @@ public final class RendezvousClient {
     static final long LOCAL_POLL_NANOS = 5_000_000_000L;
     /** Lookups waiting at once; more are refused at once rather than queued without bound. */
     static final int MAX_PENDING_LOOKUPS = 1024;
+    /** Callers waiting on one lookup at once. */
+    static final int MAX_CALLBACKS_PER_LOOKUP = 256;
+    /**
+     * A server whose key was learned by asking (not pinned) and that has not registered us for
+     * this long is asked for its key again: it may have restarted with a new key, or the first
+     * answer may have been forged.
+     */
+    static final int REDISCOVER_AFTER_REFRESHES = 2;
     private static final long OFF = Long.MAX_VALUE;
     private static final long NEVER = Long.MIN_VALUE;
 
@@ -112,6 +120,7 @@ public final class RendezvousClient {
         }
         for (ServerSpec s : servers) {
             this.servers.add(new Server(s.address(), s.key(), now));
+            this.servers.get(this.servers.size() - 1).pinned = s.key() != null;
         }
         this.bind = Objects.requireNonNull(bind, "bind");
         this.interfaceAddresses = Objects.requireNonNull(interfaceAddresses, "interfaceAddresses");
@@ -126,7 +135,7 @@ public final class RendezvousClient {
     public long nextDeadline() {
         long d = nextLocalPoll;
         for (Server s : servers) {
-            d = Math.min(d, s.nextSendAt);
+            d = Math.min(d, Math.min(s.nextSendAt, s.rediscoverAt()));
             if (s.up) {
                 d = Math.min(d, s.downAt());
             }
@@ -148,6 +157,11 @@ public final class RendezvousClient {
             }
         }
         for (Server s : servers) {
+            if (now >= s.rediscoverAt()) {
+                s.key = null; // asked again below; a pinned key is never dropped
+                s.retry = FIRST_RETRY_NANOS;
+                s.nextSendAt = now;
+            }
             if (s.up && now >= s.downAt()) {
                 s.up = false;
                 recomputeCandidates();
@@ -191,6 +205,7 @@ public final class RendezvousClient {
         for (Server s : servers) {
             if (s.key == null && s.address.equals(from)) {
                 s.key = key;
+                s.keyLearnedAt = now;
                 s.retry = FIRST_RETRY_NANOS;
                 transport.addServer(key, s.address);
                 sendToServer(s, now);
@@ -273,8 +288,19 @@ public final class RendezvousClient {
     }
 
     private void start(long now, Lookup l) {
+        for (Lookup other : lookups.values()) {
+            if (Objects.equals(other.key, l.key) && Objects.equals(other.handle, l.handle)) {
+                // One lookup per target in flight: later askers wait for the same answer.
+                if (other.callbacks.size() >= MAX_CALLBACKS_PER_LOOKUP) {
+                    l.callbacks.get(0).done(null, "too many waiting for the lookup of " + l.what());
+                    return;
+                }
+                other.callbacks.addAll(l.callbacks);
+                return;
+            }
+        }
         if (lookups.size() >= MAX_PENDING_LOOKUPS) {
-            l.callback.done(null, "too many lookups in progress (" + MAX_PENDING_LOOKUPS + ")");
+            l.callbacks.get(0).done(null, "too many lookups in progress (" + MAX_PENDING_LOOKUPS + ")");
             return;
         }
         int req = nextRequest++;
@@ -289,7 +315,7 @@ public final class RendezvousClient {
             Lookup l = it.next();
             if (now >= l.deadline) {
                 it.remove();
-                l.callback.done(null, l.failure(servers));
+                l.complete(null, l.failure(servers));
                 continue;
             }
             // Servers not asked yet (their key just arrived) are asked at once; all again at retryAt.
@@ -332,7 +358,7 @@ public final class RendezvousClient {
                 return;
             }
             lookups.remove(r.req());
-            l.callback.done(new Found(r.key(), s.key, s.address, r.addresses()), null);
+            l.complete(new Found(r.key(), s.key, s.address, r.addresses()), null);
             return;
         }
         l.notFound.add(s.key);
@@ -347,7 +373,16 @@ public final class RendezvousClient {
         }
         if (allAnswered) {
             lookups.remove(r.req());
-            l.callback.done(null, l.failure(servers));
+            l.complete(null, l.failure(servers));
+        }
+    }
+
+    /** Fails every lookup in flight (the node is closing): no caller waits forever. */
+    public void failAll(String reason) {
+        List<Lookup> all = new ArrayList<>(lookups.values());
+        lookups.clear();
+        for (Lookup l : all) {
+            l.complete(null, reason);
         }
     }
 
@@ -436,6 +471,8 @@ public final class RendezvousClient {
         long nextSendAt;
         long retry = FIRST_RETRY_NANOS;
         long lastRegisteredAt = NEVER;
+        long keyLearnedAt = NEVER;
+        boolean pinned;
         boolean up;
         InetSocketAddress reflexive;
 
@@ -449,6 +486,15 @@ public final class RendezvousClient {
             return refreshSeconds * 1_000_000_000L;
         }
 
+        /** When a learned key that has not brought a registration is to be asked for again. */
+        long rediscoverAt() {
+            if (pinned || key == null || up) {
+                return OFF;
+            }
+            long since = Math.max(keyLearnedAt, lastRegisteredAt);
+            return since == NEVER ? OFF : since + REDISCOVER_AFTER_REFRESHES * refreshNanos();
+        }
+
         long downAt() {
             return lastRegisteredAt + refreshNanos() + GRACE_SECONDS * 1_000_000_000L;
         }
@@ -458,7 +504,7 @@ public final class RendezvousClient {
         final NodeId key;
         final Inet6Address handle;
         final long deadline;
-        final LookupCallback callback;
+        final List<LookupCallback> callbacks = new ArrayList<>(1);
         final Set<NodeId> asked = new LinkedHashSet<>();
         final Set<NodeId> notFound = new LinkedHashSet<>();
         int req;
@@ -469,11 +515,21 @@ public final class RendezvousClient {
             this.key = key;
             this.handle = handle;
             this.deadline = deadline;
-            this.callback = callback;
+            this.callbacks.add(callback);
+        }
+
+        void complete(Found found, String failure) {
+            for (LookupCallback c : callbacks) {
+                c.done(found, failure);
+            }
+        }
+
+        String what() {
+            return key != null ? key.name() : handle.getHostAddress();
         }
 
         String failure(List<Server> servers) {
-            String what = key != null ? key.name() : handle.getHostAddress();
+            String what = what();
             if (rateLimited) {
                 return "rendezvous refused the lookup of " + what + " (rate limited); try again later";
             }

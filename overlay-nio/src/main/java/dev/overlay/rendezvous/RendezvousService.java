@@ -66,7 +66,8 @@ public final class RendezvousService {
         RELAY_RATE_LIMITED(true, "RELAY over its source's byte budget"),
         KEY_REQUEST_MALFORMED(true, "cleartext KEY_REQUEST of the wrong length or padding"),
         KEY_REQUEST_RATE_LIMITED(true, "KEY_REQUEST over its source's budget"),
-        INITIATION_RATE_LIMITED(true, "handshake initiation over its source's budget");
+        INITIATION_RATE_LIMITED(true, "handshake initiation over its source's budget"),
+        RELAY_TO_RATE_LIMITED(true, "RELAY over its destination's budget (bytes, or initiations, which cost it X25519 work)");
 
         private final boolean drop;
         private final String meaning;
@@ -163,6 +164,9 @@ public final class RendezvousService {
     private final SourceLimiter keyRequests;
     private final SourceLimiter initiations;
     private final SourceLimiter relayBytes;
+    /** The same budgets per destination (by its reflexive address): many sources cannot flood one node. */
+    private final SourceLimiter relayBytesTo;
+    private final SourceLimiter relayedInitiationsTo;
     private final long[] counts = new long[Counter.values().length];
     private final ByteBuffer out = ByteBuffer.allocate(Math.max(Messages.MAX_LENGTH, Device.MAX_PAYLOAD));
 
@@ -182,6 +186,10 @@ public final class RendezvousService {
         this.relayBytes = config.relayBytesPerSecond() > 0
                 ? new SourceLimiter(config.relayBytesPerSecond(), config.relayBurstBytes(), config.maxSources())
                 : null;
+        this.relayBytesTo = config.relayBytesPerSecond() > 0
+                ? new SourceLimiter(config.relayBytesPerSecond(), config.relayBurstBytes(), config.maxSources())
+                : null;
+        this.relayedInitiationsTo = new SourceLimiter(config.initiationRate(), config.initiationBurst(), config.maxSources());
     }
 
     /**
@@ -281,12 +289,25 @@ public final class RendezvousService {
             bump(Counter.RELAY_RATE_LIMITED);
             return;
         }
+        boolean initiation = MessageType.of(m.datagram().slice(), len) == MessageType.INITIATION;
+        if (initiation && !initiations.allow(now, via.address().getAddress())) {
+            // A relayed initiation costs its destination two X25519 operations: the same budget
+            // per source as initiations sent to this server itself.
+            bump(Counter.INITIATION_RATE_LIMITED);
+            return;
+        }
         Registry.Registration dest = registry.lookup(now, m.key());
         out.clear();
         if (dest == null) {
             bump(Counter.RELAY_NOT_REGISTERED);
             Messages.writeRelayFailed(out, m.key());
             sender.send(from, out.flip());
+            return;
+        }
+        InetAddress to = dest.reflexive().getAddress();
+        if ((initiation && !relayedInitiationsTo.allow(now, to))
+                || (relayBytesTo != null && !relayBytesTo.allow(now, to, len))) {
+            bump(Counter.RELAY_TO_RATE_LIMITED);
             return;
         }
         Messages.writeRelay(out, Control.RELAYED, from, m.datagram().duplicate());

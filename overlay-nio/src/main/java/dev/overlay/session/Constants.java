@@ -31,6 +31,18 @@ public final class Constants {
      */
     public static final int MAX_STAGED_PACKETS = 128;
 
+    /**
+     * Most payload bytes staged per peer (256 KiB, four of the largest payloads); the oldest are
+     * dropped and counted. Without it 128 payloads of 64 KiB (8 MiB) could wait for each peer.
+     */
+    public static final int MAX_STAGED_BYTES_PER_PEER = 256 * 1024;
+
+    /**
+     * Most payload bytes staged across all peers (16 MiB): a payload that would go past it is
+     * refused (counted), once its own peer has nothing older left to drop for it.
+     */
+    public static final long MAX_STAGED_BYTES = 16L << 20;
+
     // ------------------------------------------------------------ paths (docs/nat-traversal.md)
 
     /**
@@ -64,6 +76,32 @@ public final class Constants {
      * direct path is validated (a relayed session keeps trying to go direct, cheaply).
      */
     static final long BACKGROUND_PROBE_NANOS = 5_000_000_000L;
+
+    /**
+     * Background rounds per schedule: a candidate that has not answered 12 background challenges
+     * (a minute of the session in use after the fast schedule) is left alone until its schedule
+     * starts over (a new CANDIDATES naming it afresh, a handshake, a fallback).
+     */
+    static final int BACKGROUND_ROUNDS = 12;
+
+    /**
+     * Every candidate's schedule starts over on a completed handshake or a fallback, but at most
+     * this often: a peer completing handshakes in a loop does not restart them each time.
+     */
+    static final long PROBE_RESTART_NANOS = 60_000_000_000L;
+
+    /**
+     * The probe allowance per peer for addresses the peer named (CANDIDATES, lookups, config): at
+     * most this many challenges at once (two rounds to 16 candidates, or the whole fast schedule to
+     * 6)...
+     */
+    static final int PROBE_BURST = 32;
+
+    /**
+     * ...then one more each 0.5 s (2 a second, 82 bytes a second). Whatever the peer sends, what
+     * it can make us send to addresses it names is 32 x 41 bytes plus 82 bytes a second.
+     */
+    static final long PROBE_TOKEN_NANOS = 500_000_000L;
 
     /**
      * A roaming endpoint not validated within this is abandoned for the previous path: 3 s covers

@@ -16,7 +16,9 @@ public final class Counters {
     long handshakesCompleted;
     long keepalivesSent;
     long unconfirmedEvicted;
+    long idlePeersEvicted;
     long challengesSent;
+    long challengesSkipped;
     long challengesAnswered;
     long pathsValidated;
     long relayedIn;
@@ -71,9 +73,25 @@ public final class Counters {
         return unconfirmedEvicted;
     }
 
+    /**
+     * Learned peers holding nothing (no keys, no handshake, nothing staged) forgotten to make room
+     * for a new peer when the table was full.
+     */
+    public long idlePeersEvicted() {
+        return idlePeersEvicted;
+    }
+
     /** PATH_CHALLENGEs sent (probes of candidates and of roaming endpoints). */
     public long challengesSent() {
         return challengesSent;
+    }
+
+    /**
+     * PATH_CHALLENGEs due but not sent because nothing paid for them: an unvalidated address's
+     * budget (3x the bytes from it) or the peer's probe allowance was spent.
+     */
+    public long challengesSkipped() {
+        return challengesSkipped;
     }
 
     /** PATH_CHALLENGEs from peers answered with a PATH_RESPONSE. */

@@ -11,6 +11,8 @@ import dev.overlay.wire.MessageType;
 import dev.overlay.wire.Response;
 import dev.overlay.wire.Tai64n;
 import dev.overlay.wire.Transport;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -60,7 +62,7 @@ public final class Device {
     static final int TIMESTAMP_MEMORY = 4096;
 
     /** What {@link #send} did with a payload. */
-    public enum SendResult { SENT, STAGED, NO_ENDPOINT }
+    public enum SendResult { SENT, STAGED, NO_ENDPOINT, NO_ROUTE }
 
     private final NodeId self;
     private final DeviceConfig config;
@@ -90,6 +92,13 @@ public final class Device {
     private final ByteBuffer probe = ByteBuffer.allocate(Control.PATH_PROBE_LENGTH);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
     private long nextDeadline = Peer.OFF;
+    /** Creation order of peers, for eviction of the oldest idle learned one. */
+    private long peerSeq;
+    /** Payload bytes staged for all peers together, at most {@link Constants#MAX_STAGED_BYTES}. */
+    private long stagedBytes;
+    /** Address families the node's socket can send to ({@link #setAddressFamilies}). */
+    private boolean ipv4 = true;
+    private boolean ipv6 = true;
 
     /**
      * @param epochOffsetNanos wall-clock time minus {@code now}, for initiation timestamps; a real
@@ -121,6 +130,8 @@ public final class Device {
         Peer p = peers.get(id);
         if (p == null) {
             p = new Peer(id, endpoint, true);
+            p.seq = peerSeq++;
+            rememberTimestamp(p);
             peers.put(id, p);
         } else {
             if (!p.confirmed) {
@@ -135,37 +146,50 @@ public final class Device {
             }
         }
         if (endpoint != null) {
-            p.addCandidate(endpoint);
+            p.addCandidate(endpoint, true);
         }
     }
 
     /**
      * {@code peer} can be reached through the rendezvous {@code relay} at {@code relayAddress}
-     * (null {@code relay} forgets it). An unknown peer is added as configured, with no endpoint.
+     * (null {@code relay} forgets it). An unknown peer is added as a <em>learned</em> peer (see
+     * {@link #learned}); false when it is unknown and there is no room for it (or nothing to set).
      */
-    public void setRelay(NodeId peer, NodeId relay, InetSocketAddress relayAddress) {
-        Peer p = known(peer);
-        p.relay = relay == null ? null
+    public boolean setRelay(NodeId peer, NodeId relay, InetSocketAddress relayAddress) {
+        Path path = relay == null ? null
                 : Path.relayed(relay, Objects.requireNonNull(relayAddress, "relayAddress"));
+        Peer p = path == null ? peers.get(peer) : learned(peer);
+        if (p == null) {
+            return false;
+        }
+        p.relay = path;
+        return true;
     }
 
     /**
      * Direct addresses at which {@code peer} may be reachable (its local and reflexive addresses,
      * from the rendezvous or its CANDIDATES message). New ones are probed at once while the peer
      * has no validated direct path; at most {@link Constants#MAX_CANDIDATES} are kept, the newest.
-     * An unknown peer is added as configured, with no endpoint.
+     * Addresses that can never be a peer's ({@link #setAddressFamilies}; unresolved, wildcard,
+     * multicast, broadcast, port 0) are dropped and counted ({@link Drop#BAD_CANDIDATE}). An
+     * unknown peer is added as a <em>learned</em> peer (see {@link #learned}); false when it is
+     * unknown and there is no room for it.
      */
-    public void addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
-        Peer p = known(peer);
+    public boolean addCandidates(long now, NodeId peer, Collection<InetSocketAddress> candidates, Outbox outbox) {
+        Peer p = learned(peer);
+        if (p == null) {
+            return false;
+        }
         boolean probing = !p.directValidated();
         for (InetSocketAddress a : candidates) {
-            if (a == null || a.isUnresolved()) {
-                continue; // nothing to send to
+            if (!possiblePeerAddress(a)) {
+                counters.drop(Drop.BAD_CANDIDATE);
+                continue;
             }
             boolean fresh = p.candidate(a) == null;
-            Peer.Candidate c = p.addCandidate(a);
+            Peer.Candidate c = p.addCandidate(a, true);
             if (fresh && probing) {
-                c.probeAt = now;
+                c.restart(now);
             }
         }
         p.updateProbeAt();
@@ -173,16 +197,106 @@ public final class Device {
             runProbes(p, now, outbox);
         }
         noteDeadline(p);
+        return true;
     }
 
-    /** The peer for {@code id}, added as configured (with no endpoint) if unknown. */
-    private Peer known(NodeId id) {
+    /**
+     * Drops a peer that is not configured, and everything it holds: keys, a pending handshake,
+     * staged payloads (counted, {@link Drop#FORGOTTEN}), relay and candidates. Its last initiation
+     * timestamp is remembered, so its old initiations stay replays. False if {@code id} is unknown
+     * or configured ({@link #addPeer}). A rendezvous uses it to expire the sessions of keys that
+     * never registered.
+     */
+    public boolean forgetPeer(NodeId id) {
         Peer p = peers.get(id);
-        if (p == null) {
-            p = new Peer(id, null, true);
-            peers.put(id, p);
+        if (p == null || p.configured) {
+            return false;
         }
+        forget(p);
+        return true;
+    }
+
+    /**
+     * The peer for {@code id}; an unknown one is added as learned (like a peer learned from its
+     * initiation: forgotten when its session ends, counted against {@link DeviceConfig#maxPeers}),
+     * not configured. With the table full, an idle learned peer gives way (see
+     * {@link #idleLearnedPeer}); null, counted ({@link Drop#PEER_LIMIT}), when none can.
+     */
+    private Peer learned(NodeId id) {
+        Peer p = peers.get(id);
+        if (p != null) {
+            return p;
+        }
+        if (peerTableFull()) {
+            Peer idle = idleLearnedPeer();
+            if (idle == null) {
+                counters.drop(Drop.PEER_LIMIT);
+                return null;
+            }
+            evict(idle);
+        }
+        p = new Peer(id, null, false);
+        p.confirmed = true; // we chose to reach it: not in the pool of unconfirmed initiators
+        p.seq = peerSeq++;
+        rememberTimestamp(p);
+        peers.put(id, p);
         return p;
+    }
+
+    /** Peers that count against {@link DeviceConfig#maxPeers} (all but unconfirmed initiators). */
+    private boolean peerTableFull() {
+        return peers.size() - unconfirmed.size() >= config.maxPeers();
+    }
+
+    /**
+     * The oldest learned peer that holds nothing: no keys, no handshake under way, nothing staged
+     * (a lookup's answer nobody used, or a peer whose handshake gave up); null if none. It may give
+     * way to a new peer: all it holds is a relay and candidates, which a new lookup gives back.
+     */
+    private Peer idleLearnedPeer() {
+        Peer oldest = null;
+        for (Peer p : peers.values()) {
+            if (!p.configured && p.confirmed && !p.hasSession() && !p.handshaking() && p.staged.isEmpty()
+                    && (oldest == null || p.seq < oldest.seq)) {
+                oldest = p;
+            }
+        }
+        return oldest;
+    }
+
+    private void evict(Peer idle) {
+        forget(idle);
+        counters.idlePeersEvicted++;
+    }
+
+    /**
+     * Which address families the node's UDP socket can send to: candidates of another family are
+     * dropped ({@link Drop#BAD_CANDIDATE}). Both by default; a socket bound to {@code 0.0.0.0} or
+     * an IPv4 address reaches IPv4 only, one bound to a specific IPv6 address IPv6 only.
+     */
+    public void setAddressFamilies(boolean ipv4, boolean ipv6) {
+        this.ipv4 = ipv4;
+        this.ipv6 = ipv6;
+    }
+
+    /**
+     * Whether {@code a} could ever be a peer's address: not unresolved, wildcard, multicast, the
+     * IPv4 limited broadcast or port 0, and of a family our socket can send to.
+     */
+    private boolean possiblePeerAddress(InetSocketAddress a) {
+        if (a == null || a.isUnresolved() || a.getPort() == 0) {
+            return false;
+        }
+        InetAddress ip = a.getAddress();
+        if (ip.isAnyLocalAddress() || ip.isMulticastAddress()) {
+            return false;
+        }
+        if (ip instanceof Inet4Address) {
+            byte[] b = ip.getAddress();
+            boolean broadcast = (b[0] & b[1] & b[2] & b[3]) == (byte) 0xff;
+            return ipv4 && !broadcast;
+        }
+        return ipv6;
     }
 
     /** Receiver indices in use (sessions and pending handshakes): for leak checks in tests. */
@@ -214,12 +328,27 @@ public final class Device {
 
     /**
      * Seals {@code payload} (position..limit, 1 to {@link #MAX_PAYLOAD} bytes) to {@code to}.
-     * The payload is consumed (its position moves to its limit). It goes to the peer's direct
-     * endpoint or through its relay; it waits (STAGED) for a handshake, or for a path when the only
-     * one is an unvalidated endpoint whose budget it would overdraw. A relayed datagram too large to
-     * wrap is dropped and counted ({@link Drop#RELAY_TOO_BIG}), as the network would drop it.
+     * The payload is consumed (its position moves to its limit) unless the result is NO_ENDPOINT
+     * or NO_ROUTE. It goes to the peer's direct endpoint or through its relay; it waits (STAGED)
+     * for a handshake, or for a path when the only one is an unvalidated endpoint whose budget it
+     * would overdraw. Staging is bounded ({@link Constants#MAX_STAGED_PACKETS} and
+     * {@link Constants#MAX_STAGED_BYTES_PER_PEER} per peer, the oldest dropped;
+     * {@link Constants#MAX_STAGED_BYTES} in all, beyond which the payload is refused: NO_ROUTE). A
+     * relayed datagram too large to wrap is dropped and counted ({@link Drop#RELAY_TOO_BIG}), as
+     * the network would drop it.
      */
     public SendResult send(long now, NodeId to, ByteBuffer payload, Outbox outbox) {
+        return send(now, to, payload, outbox, true);
+    }
+
+    /**
+     * As {@link #send(long, NodeId, ByteBuffer, Outbox)}; with {@code mayStage} false nothing is
+     * kept for later: a payload no path may carry now (no keys yet, or only a budgeted endpoint it
+     * would overdraw) is refused with NO_ROUTE (a handshake still starts if one is needed). For
+     * callers that forward other nodes' traffic (a rendezvous relaying), which must not let
+     * strangers fill this node's memory.
+     */
+    public SendResult send(long now, NodeId to, ByteBuffer payload, Outbox outbox, boolean mayStage) {
         int len = payload.remaining();
         if (len < 1 || len > MAX_PAYLOAD) {
             throw new IllegalArgumentException("payload must be 1.." + MAX_PAYLOAD + " bytes, got " + len);
@@ -230,7 +359,7 @@ public final class Device {
         }
         Keypair k = p.current;
         if (!usableForSending(k, now)) {
-            stage(p, payload);
+            SendResult result = mayStage ? stage(p, payload) : SendResult.NO_ROUTE;
             if (awaitingConfirmation(p, now)) {
                 // If the confirming packet was lost, handshake ourselves once the wait is over.
                 timers.awaitingConfirmation(p, p.next.createdAt + timers.config().rekeyTimeout().toNanos());
@@ -238,21 +367,42 @@ public final class Device {
                 initiate(p, now, false, outbox);
             }
             noteDeadline(p);
-            return SendResult.STAGED;
+            return result;
         }
         Path route = p.route(len + Transport.MIN_LENGTH);
         if (route == null || !p.staged.isEmpty()) {
             // No path may carry it yet (or older payloads wait): it goes out, in order, when the
             // endpoint is validated or its budget grows.
-            stage(p, payload);
-            sendStaged(p, now, outbox);
+            SendResult result;
+            if (mayStage) {
+                result = stage(p, payload);
+                sendStaged(p, now, outbox);
+                if (result == SendResult.STAGED && p.staged.isEmpty()) {
+                    result = SendResult.SENT;
+                }
+            } else {
+                sendStaged(p, now, outbox);
+                route = p.staged.isEmpty() ? p.route(len + Transport.MIN_LENGTH) : null;
+                if (route != null) {
+                    sendData(p, k, payload, route, now, outbox);
+                    keepKeyFreshSending(k, now, outbox);
+                    result = SendResult.SENT;
+                } else {
+                    result = SendResult.NO_ROUTE;
+                }
+            }
             noteDeadline(p);
-            return p.staged.isEmpty() ? SendResult.SENT : SendResult.STAGED;
+            return result;
         }
         sendData(p, k, payload, route, now, outbox);
         keepKeyFreshSending(k, now, outbox);
         noteDeadline(p);
         return SendResult.SENT;
+    }
+
+    /** Payload bytes staged for all peers: for tests. */
+    long stagedBytes() {
+        return stagedBytes;
     }
 
     /**
@@ -336,14 +486,47 @@ public final class Device {
         }
     }
 
-    private void stage(Peer p, ByteBuffer payload) {
-        byte[] copy = new byte[payload.remaining()];
-        payload.get(copy);
-        if (p.staged.size() >= Constants.MAX_STAGED_PACKETS) {
-            p.staged.pollFirst();
+    /**
+     * Keeps a copy of {@code payload} for later (STAGED), dropping the peer's oldest payloads
+     * beyond its limits; NO_ROUTE, with the payload untouched, when even then all peers' staged
+     * payloads together would go past {@link Constants#MAX_STAGED_BYTES}.
+     */
+    private SendResult stage(Peer p, ByteBuffer payload) {
+        int len = payload.remaining();
+        while (!p.staged.isEmpty() && (p.staged.size() >= Constants.MAX_STAGED_PACKETS
+                || p.stagedBytes + len > Constants.MAX_STAGED_BYTES_PER_PEER
+                || stagedBytes + len > Constants.MAX_STAGED_BYTES)) {
+            pollStaged(p);
             counters.drop(Drop.STAGED_OVERFLOW);
         }
+        if (stagedBytes + len > Constants.MAX_STAGED_BYTES) {
+            counters.drop(Drop.STAGED_LIMIT);
+            return SendResult.NO_ROUTE;
+        }
+        byte[] copy = new byte[len];
+        payload.get(copy);
         p.staged.addLast(copy);
+        p.stagedBytes += len;
+        stagedBytes += len;
+        return SendResult.STAGED;
+    }
+
+    private byte[] pollStaged(Peer p) {
+        byte[] b = p.staged.pollFirst();
+        if (b != null) {
+            p.stagedBytes -= b.length;
+            stagedBytes -= b.length;
+        }
+        return b;
+    }
+
+    /** Drops every payload staged for {@code p}; returns how many there were. */
+    private int clearStaged(Peer p) {
+        int n = p.staged.size();
+        p.staged.clear();
+        stagedBytes -= p.stagedBytes;
+        p.stagedBytes = 0;
+        return n;
     }
 
     /** Sends staged payloads, oldest first, while there are keys and a path that may carry them. */
@@ -354,7 +537,7 @@ public final class Device {
             if (!usableForSending(p.current, now) || route == null) {
                 return;
             }
-            p.staged.pollFirst();
+            pollStaged(p);
             sendData(p, p.current, ByteBuffer.wrap(b), route, now, outbox);
         }
     }
@@ -398,8 +581,10 @@ public final class Device {
      */
     private void sendInitiation(Peer p, Outbox outbox) {
         int len = Initiation.LENGTH;
+        List<InetSocketAddress> sentTo = p.handshake.sentTo;
         if (p.direct != null) {
             transmitDirect(p, p.direct.address(), len, outbox);
+            sentTo.add(p.direct.address());
         }
         if (p.directValidated()) {
             return;
@@ -409,6 +594,7 @@ public final class Device {
             InetSocketAddress a = p.candidates.get(i).address;
             if (!p.isEndpoint(a)) {
                 transmitDirect(p, a, len, outbox);
+                sentTo.add(a);
                 copies++;
             }
         }
@@ -501,8 +687,8 @@ public final class Device {
             counters.drop(Drop.REFUSED_PEER);
             return null;
         }
-        if (peers.size() - unconfirmed.size() >= config.maxPeers()) {
-            counters.drop(Drop.PEER_LIMIT);
+        if (peerTableFull() && idleLearnedPeer() == null) {
+            counters.drop(Drop.PEER_LIMIT); // an idle learned peer gives way only on confirmation
             return null;
         }
         if (unconfirmed.size() >= MAX_UNCONFIRMED_PEERS) {
@@ -510,18 +696,25 @@ public final class Device {
             counters.unconfirmedEvicted++;
         }
         p = new Peer(id, null, false);
-        byte[] remembered = forgottenTimestamps.remove(id);
-        if (remembered != null) {
-            System.arraycopy(remembered, 0, p.lastTimestamp, 0, Tai64n.LENGTH);
-            p.hasTimestamp = true;
-        }
+        p.seq = peerSeq++;
+        rememberTimestamp(p);
         peers.put(id, p);
         unconfirmed.addLast(p);
         return p;
     }
 
+    /** A peer created for a key seen before keeps its last initiation timestamp. */
+    private void rememberTimestamp(Peer p) {
+        byte[] remembered = forgottenTimestamps.remove(p.id);
+        if (remembered != null) {
+            System.arraycopy(remembered, 0, p.lastTimestamp, 0, Tai64n.LENGTH);
+            p.hasTimestamp = true;
+        }
+    }
+
     /** Drops a learned peer and everything it holds; its timestamp is remembered. */
     private void forget(Peer p) {
+        counters.drop(Drop.FORGOTTEN, clearStaged(p));
         eraseSession(p);
         if (p.handshake != null) {
             indices.remove(p.handshake.localIndex);
@@ -610,10 +803,15 @@ public final class Device {
         markConfirmed(p);
         if (relayed != null) {
             arrivedRelayed(p, relayed, outbox);
-        } else {
+        } else if (h.sentTo.contains(from)) {
             // Rule 2b: the response proves the address it came from, and it is the freshest news
             // of where the peer is, so it becomes the endpoint even over a validated one.
             validate(p, from, true, outbox);
+        } else {
+            // From an address the initiation never went to: the response is genuine, but its
+            // source may be anyone's (an on-path attacker racing it from a spoofed address). A
+            // roam: budgeted and challenged, reverting if it does not answer.
+            arrivedDirect(p, from, len, false, now, outbox);
         }
         counters.handshakesCompleted++;
         timers.handshakeComplete(p);
@@ -662,21 +860,29 @@ public final class Device {
         Peer p = k.peer;
         boolean confirming = k == p.next;
         if (confirming) {
-            if (!p.confirmed && peers.size() - unconfirmed.size() >= config.maxPeers()) {
-                forget(p); // the peer table filled up while this one was confirming
-                counters.drop(Drop.PEER_LIMIT);
-                return;
+            if (!p.confirmed && peerTableFull()) {
+                Peer idle = idleLearnedPeer();
+                if (idle == null) {
+                    forget(p); // the peer table filled up while this one was confirming
+                    counters.drop(Drop.PEER_LIMIT);
+                    return;
+                }
+                evict(idle);
             }
             confirmNext(p);
         }
         byte kind = plain > 0 ? in.get(Transport.HEADER_LENGTH) : 0;
         boolean probe = kind == Control.PATH_CHALLENGE || kind == Control.PATH_RESPONSE;
+        if (confirming && p.responseSentTo != null) {
+            // Rule 2c: our response reached the peer through the address it went to, and its keys
+            // came back: that address is validated, wherever the confirmation came from (an
+            // answer received on any path validates the path its challenge went on, as in RFC 9000
+            // 8.2.3). From another address, the confirmation then roams from it.
+            validate(p, p.responseSentTo, false, outbox);
+        }
         if (relayed != null) {
             arrivedRelayed(p, relayed, outbox);
         } else {
-            if (confirming && from.equals(p.responseSentTo)) {
-                validate(p, from, false, outbox); // rule 2c: our response reached it, its keys came back
-            }
             arrivedDirect(p, from, len, probe, now, outbox);
         }
         if (confirming) {
@@ -746,7 +952,14 @@ public final class Device {
             timers.directPacketReceived(p);
         } else if (!probe) {
             // Probes are excluded: they come from every candidate address while holes are punched.
-            roam(p, from, len, now, outbox);
+            if (p.budgeted && p.revertTo != null && p.revertTo.address().equals(from)) {
+                // Back at the address it roamed from: that path is restored as it was, at once.
+                revert(p, now, outbox);
+                event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
+                timers.directPacketReceived(p);
+            } else {
+                roam(p, from, len, now, outbox);
+            }
         }
     }
 
@@ -762,28 +975,21 @@ public final class Device {
             // Remember the settled path; while roaming on, the first one is kept.
             p.revertTo = p.direct;
             p.revertValidated = p.validated;
-            p.revertAt = before == null ? Peer.OFF : now + Constants.ROAM_VALIDATION_NANOS;
-        } else if (p.revertAt != Peer.OFF) {
-            p.revertAt = now + Constants.ROAM_VALIDATION_NANOS;
         }
+        // Armed even with nothing to revert to: a budgeted endpoint is validated within 3 s or
+        // given up (its budget state with it), never left budgeted for good.
+        p.revertAt = now + Constants.ROAM_VALIDATION_NANOS;
         p.direct = Path.direct(from);
         p.validated = false;
         p.budgeted = true;
         p.bytesFromEndpoint = len;
         p.bytesToEndpoint = 0;
-        probeNow(p, from, now);
+        p.addCandidate(from, false).restart(now); // challenged within the endpoint's budget
+        p.probeAt = Math.min(p.probeAt, now);
         if (old != null) {
             event(SessionEvent.Kind.ENDPOINT_CHANGED, p, outbox);
         }
         reportPathChange(p, before, outbox);
-    }
-
-    /** Puts {@code address} first in line: a candidate whose schedule starts now. */
-    private static void probeNow(Peer p, InetSocketAddress address, long now) {
-        Peer.Candidate c = p.addCandidate(address);
-        c.probes = 0;
-        c.probeAt = now;
-        p.probeAt = Math.min(p.probeAt, now);
     }
 
     /**
@@ -797,7 +1003,7 @@ public final class Device {
             p.relay = relayed; // while the relay is our path, use the one the peer uses
         }
         if (p.direct != null && !p.validated && !p.budgeted) {
-            p.addCandidate(p.direct.address());
+            p.addCandidate(p.direct.address(), true);
             p.direct = null;
         }
         reportPathChange(p, before, outbox);
@@ -828,7 +1034,10 @@ public final class Device {
         reportPathChange(p, before, outbox);
     }
 
-    /** Rule 6: a roaming endpoint was not validated in time; the path before it comes back. */
+    /**
+     * Rule 6: a roaming endpoint was not validated in time, or the peer sent from the address it
+     * roamed from: the path before it comes back, as it was (validated or not).
+     */
     private void revert(Peer p, long now, Outbox outbox) {
         Path before = p.path();
         p.direct = p.revertTo;
@@ -852,15 +1061,22 @@ public final class Device {
             return;
         }
         Path before = p.path();
-        p.addCandidate(p.direct.address());
+        // The old endpoint is probed again at once; the others start over if they may.
+        boolean worked = p.validated || !p.budgeted;
+        InetSocketAddress old = p.direct.address();
         p.direct = null;
         p.validated = false;
         p.settle();
         p.restartProbes(now);
+        p.addCandidate(old, worked).restart(now);
+        p.probeAt = now;
         reportPathChange(p, before, outbox);
     }
 
-    /** A handshake completed (either role): probing starts over if no direct path is validated. */
+    /**
+     * A handshake completed (either role): probing starts over if no direct path is validated, at
+     * most once per {@link Constants#PROBE_RESTART_NANOS}.
+     */
     private static void sessionUp(Peer p, long now) {
         if (!p.directValidated()) {
             p.restartProbes(now);
@@ -883,27 +1099,48 @@ public final class Device {
             if (c.probeAt > now) {
                 continue;
             }
-            if (c.probes < schedule.length || inUse) {
+            boolean fast = c.probes < schedule.length;
+            if (fast || inUse) {
                 challenge(p, c, now, outbox);
+                if (!fast) {
+                    c.background++;
+                }
             }
             c.probes++;
-            c.probeAt = now + (c.probes < schedule.length
-                    ? schedule[c.probes] - schedule[c.probes - 1] : Constants.BACKGROUND_PROBE_NANOS);
+            if (c.background >= Constants.BACKGROUND_ROUNDS) {
+                c.probeAt = Peer.OFF; // it never answered: left alone until its schedule starts over
+            } else {
+                c.probeAt = now + (c.probes < schedule.length
+                        ? schedule[c.probes] - schedule[c.probes - 1] : Constants.BACKGROUND_PROBE_NANOS);
+            }
         }
         p.updateProbeAt();
     }
 
+    /**
+     * One challenge to {@code c}, if something pays for it: the roaming endpoint's budget (3x what
+     * came from it), the candidate's own (3x the challenges that came from it, answers included),
+     * or, for an address the peer named, the peer's probe allowance. Otherwise it is skipped, not
+     * queued: the next one in the schedule may be paid for.
+     */
     private void challenge(Peer p, Peer.Candidate c, long now, Outbox outbox) {
         int size = Transport.MIN_LENGTH + Control.PATH_PROBE_LENGTH;
-        if (p.budgeted && p.isEndpoint(c.address)
-                && p.bytesToEndpoint + size > Constants.AMPLIFICATION_FACTOR * p.bytesFromEndpoint) {
-            return; // over budget: the next scheduled challenge may fit
+        boolean endpointBudget = p.budgeted && p.isEndpoint(c.address);
+        boolean byBytes = endpointBudget
+                ? p.bytesToEndpoint + size <= Constants.AMPLIFICATION_FACTOR * p.bytesFromEndpoint
+                : c.bytesTo + size <= Constants.AMPLIFICATION_FACTOR * c.bytesFrom;
+        if (!byBytes && !(c.listed && p.takeProbeToken(now))) {
+            counters.challengesSkipped++;
+            return;
         }
         while (c.token == 0) {
             c.token = random.nextLong(); // 0 means "never challenged"
         }
         if (sendProbe(p, Control.PATH_CHALLENGE, c.token, c.address, null, now, outbox)) {
             counters.challengesSent++;
+            if (byBytes && !endpointBudget) {
+                c.bytesTo += size;
+            }
         }
     }
 
@@ -941,11 +1178,25 @@ public final class Device {
         byte kind = in.get(Transport.HEADER_LENGTH);
         long token = in.getLong(Transport.HEADER_LENGTH + 1);
         if (kind == Control.PATH_CHALLENGE) {
-            if (sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox)) {
+            boolean answered = sendProbe(p, Control.PATH_RESPONSE, token, from, relayed, now, outbox);
+            if (answered) {
                 counters.challengesAnswered++;
             }
             if (relayed == null && !p.directValidated()) {
-                probeNow(p, from, now);
+                // Probed at once, but paid for by what came from it: the answer just sent and
+                // challenges take at most 3x the challenges received from it.
+                int size = Transport.MIN_LENGTH + plain;
+                Peer.Candidate c = p.addCandidate(from, false);
+                c.bytesFrom += size;
+                if (answered) {
+                    c.bytesTo += size;
+                }
+                if (c.probeAt == Peer.OFF || c.probes >= Constants.PROBE_SCHEDULE_NANOS.length) {
+                    c.restart(now);
+                } else {
+                    c.probeAt = now; // within its fast schedule: the next step now
+                }
+                p.probeAt = Math.min(p.probeAt, now);
             }
             return;
         }
@@ -1053,8 +1304,7 @@ public final class Device {
             indices.remove(p.handshake.localIndex);
             p.handshake = null;
         }
-        counters.drop(Drop.UNREACHABLE, p.staged.size());
-        p.staged.clear();
+        counters.drop(Drop.UNREACHABLE, clearStaged(p));
         timers.handshakeAbandoned(p);
         event(SessionEvent.Kind.UNREACHABLE, p, outbox);
     }

@@ -8,8 +8,10 @@ import java.util.function.Predicate;
  * Tuning of one device.
  *
  * @param timers the session timers
- * @param maxPeers most peers held at once; an initiation from a new key beyond this is dropped and
- *     counted ({@link Drop#PEER_LIMIT}), which bounds memory under a flood of valid handshakes
+ * @param maxPeers most peers held at once (configured and learned ones; initiators that have not
+ *     confirmed their keys live in a separate bounded pool); an initiation from a new key, or a
+ *     relay or candidates for one, beyond this is dropped and counted ({@link Drop#PEER_LIMIT})
+ *     unless an idle learned peer gives way, which bounds memory under a flood of valid handshakes
  * @param acceptPeer which keys may complete a handshake with us as responder; others are dropped
  *     before any state is kept ({@link Drop#REFUSED_PEER})
  */

@@ -1,6 +1,9 @@
 package dev.overlay.session;
 
-/** Why an incoming datagram (or an outgoing staged packet) was dropped. Each is counted. */
+/**
+ * Why an incoming datagram, an outgoing staged packet or a candidate address was dropped. Each is
+ * counted.
+ */
 public enum Drop {
     MALFORMED("shorter than its header, reserved bits set, or wrong length for its type"),
     UNKNOWN_TYPE("unknown message type"),
@@ -14,11 +17,15 @@ public enum Drop {
     REPLAY("counter replayed or older than the replay window"),
     EXPIRED_KEY("keypair older than reject-after"),
     BAD_TAG("transport packet failed AES-GCM authentication"),
-    STAGED_OVERFLOW("packet waiting for a handshake pushed out by newer ones"),
+    STAGED_OVERFLOW("packet waiting for a handshake or a path pushed out by newer ones (128 packets or 256 KiB per peer)"),
+    STAGED_LIMIT("packet not staged: all peers' waiting packets together hold 16 MiB"),
+    FORGOTTEN("packet waiting for a peer that was forgotten"),
     UNREACHABLE("packet waiting for a handshake that gave up"),
     MALFORMED_PROBE("PATH_CHALLENGE or PATH_RESPONSE payload not exactly 9 bytes"),
     UNEXPECTED_PATH_RESPONSE("PATH_RESPONSE that echoes no challenge we sent to its source address"),
-    RELAY_TOO_BIG("sealed datagram too large to relay (65 bytes of wrapping would exceed the UDP limit)");
+    RELAY_TOO_BIG("sealed datagram too large to relay (65 bytes of wrapping would exceed the UDP limit)"),
+    BAD_CANDIDATE("candidate address that can never be a peer's: unresolved, wildcard, multicast, broadcast, port 0,"
+            + " or of an address family our socket cannot reach");
 
     private final String meaning;
 

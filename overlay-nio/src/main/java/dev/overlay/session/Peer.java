@@ -24,8 +24,14 @@ final class Peer {
     static final long NEVER = Long.MIN_VALUE;
 
     final NodeId id;
-    /** Added by configuration (kept when idle) rather than learned from an initiation. */
+    /**
+     * Added by configuration ({@code Device.addPeer}: kept when idle) rather than learned: from an
+     * initiation, or from a relay or candidates given for an unknown key. Learned peers are
+     * forgotten when their session ends, and count against {@code maxPeers}.
+     */
     boolean configured;
+    /** Creation order among the device's peers: the oldest idle learned peer gives way first. */
+    long seq;
     /**
      * False for a peer learned from an initiation until its first transport packet proves it holds
      * the keys: until then it lives in a small evicting pool, so initiations from throwaway keys
@@ -72,6 +78,8 @@ final class Peer {
     long lastDataAt = NEVER;
 
     final ArrayDeque<byte[]> staged = new ArrayDeque<>();
+    /** Bytes in {@link #staged}, at most {@link Constants#MAX_STAGED_BYTES_PER_PEER}. */
+    long stagedBytes;
 
     long retransmitHandshakeAt = OFF;
     long sendKeepaliveAt = OFF;
@@ -79,6 +87,10 @@ final class Peer {
     long persistentKeepaliveAt = OFF;
     /** The earliest {@link Candidate#probeAt}. */
     long probeAt = OFF;
+    /** When every schedule last started over ({@link #restartProbes}). */
+    long lastProbeRestartAt = NEVER;
+    /** The probe allowance ({@link #takeProbeToken}): when its bucket would have been empty. */
+    long probeBucketEmptyAt = NEVER;
     long revertAt = OFF;
     /** Data went out on the direct path and nothing came back on it: fall back to the relay then. */
     long fallbackAt = OFF;
@@ -86,14 +98,33 @@ final class Peer {
     /** A direct address being probed with PATH_CHALLENGEs. */
     static final class Candidate {
         final InetSocketAddress address;
+        /**
+         * Named as an address of the peer (CANDIDATES, a lookup, configuration, an endpoint that
+         * worked): its challenges may draw on the peer's probe allowance. An address only seen as
+         * the source of a packet (a challenge, a roam) is probed only within
+         * {@link Constants#AMPLIFICATION_FACTOR} times the bytes received from it.
+         */
+        boolean listed;
+        /** Bytes of challenges received from this address, and of answers and challenges they paid for. */
+        long bytesFrom;
+        long bytesTo;
         /** The 8 bytes our challenges to this address carry; 0 until the first one. */
         long token;
-        /** Challenges sent in the current schedule ({@link Constants#PROBE_SCHEDULE_NANOS}). */
+        /** Steps of the current schedule done ({@link Constants#PROBE_SCHEDULE_NANOS}, then background). */
         int probes;
+        /** Background rounds (after the fast schedule) in which a challenge was due, this schedule. */
+        int background;
         long probeAt = OFF;
 
         Candidate(InetSocketAddress address) {
             this.address = address;
+        }
+
+        /** Starts this candidate's schedule over: its first challenge is due at {@code now}. */
+        void restart(long now) {
+            probes = 0;
+            background = 0;
+            probeAt = now;
         }
     }
 
@@ -161,9 +192,10 @@ final class Peer {
 
     /**
      * Adds {@code address} as the newest candidate (dropping the oldest beyond the limit), or
-     * finds it; either way it is the newest and returned.
+     * finds it; either way it is the newest and returned, {@link Candidate#listed} if it was or
+     * {@code listed} says so.
      */
-    Candidate addCandidate(InetSocketAddress address) {
+    Candidate addCandidate(InetSocketAddress address, boolean listed) {
         Candidate c = candidate(address);
         if (c != null) {
             candidates.remove(c);
@@ -173,17 +205,39 @@ final class Peer {
                 candidates.remove(0);
             }
         }
+        c.listed |= listed;
         candidates.add(c);
         return c;
     }
 
-    /** Starts every candidate's probe schedule over at {@code now}. */
+    /**
+     * Starts every candidate's probe schedule over at {@code now}, unless that was done less than
+     * {@link Constants#PROBE_RESTART_NANOS} ago (handshakes may be made to complete often).
+     */
     void restartProbes(long now) {
+        if (lastProbeRestartAt != NEVER && now - lastProbeRestartAt < Constants.PROBE_RESTART_NANOS) {
+            return;
+        }
+        lastProbeRestartAt = now;
         for (Candidate c : candidates) {
-            c.probes = 0;
-            c.probeAt = now;
+            c.restart(now);
         }
         probeAt = candidates.isEmpty() ? OFF : now;
+    }
+
+    /**
+     * Takes one challenge from the peer's probe allowance for addresses it named: a bucket of
+     * {@link Constants#PROBE_BURST} challenges, refilled one per {@link Constants#PROBE_TOKEN_NANOS};
+     * false when it is empty.
+     */
+    boolean takeProbeToken(long now) {
+        long full = now - Constants.PROBE_BURST * Constants.PROBE_TOKEN_NANOS;
+        long emptyAt = Math.max(probeBucketEmptyAt, full);
+        if (now - emptyAt < Constants.PROBE_TOKEN_NANOS) {
+            return false;
+        }
+        probeBucketEmptyAt = emptyAt + Constants.PROBE_TOKEN_NANOS;
+        return true;
     }
 
     void stopProbes() {

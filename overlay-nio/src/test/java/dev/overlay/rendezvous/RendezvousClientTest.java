@@ -242,6 +242,58 @@ class RendezvousClientTest {
     }
 
     @Test
+    void lookupsOfOneKeyInFlightAreMergedIntoOne() {
+        RendezvousClient c = client(new RendezvousClient.ServerSpec(R1, K1));
+        c.onTimer(now);
+        List<String> results = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            c.lookup(now, TARGET, 5 * S, (found, failure) -> results.add(found != null ? "found" : failure));
+        }
+        List<byte[]> asked = rec.sealedTo(K1).stream().filter(b -> b[0] == Control.LOOKUP).toList();
+        assertThat(asked).as("one LOOKUP on the wire").hasSize(1);
+        Messages.Lookup q = Messages.readLookup(ByteBuffer.wrap(asked.get(0)));
+        c.onPayload(now, K1, lookupResult(q.req(), Messages.FOUND, TARGET, List.of(addr("198.51.100.3", 1))));
+        assertThat(results).containsExactly("found", "found", "found", "found", "found");
+    }
+
+    @Test
+    void closingFailsEveryLookupInFlight() {
+        RendezvousClient c = client(new RendezvousClient.ServerSpec(R1, K1));
+        c.onTimer(now);
+        List<String> results = new ArrayList<>();
+        c.lookup(now, TARGET, 5 * S, (found, failure) -> results.add(failure));
+        c.lookup(now, TARGET.handle(), 5 * S, (found, failure) -> results.add(failure));
+        c.failAll("node closed");
+        assertThat(results).containsExactly("node closed", "node closed");
+        assertThat(c.nextDeadline()).isGreaterThan(now); // nothing left due at once
+    }
+
+    @Test
+    void aLearnedKeyThatNeverRegistersUsIsAskedForAgainButAPinnedOneIsNot() {
+        RendezvousClient learned = client(new RendezvousClient.ServerSpec(R1, null));
+        learned.onTimer(now);
+        learned.onKeyResponse(now, R1, keyResponse(K1), KeyExchange.RESPONSE_LENGTH); // forged, or the old key
+        long learnedAt = now;
+        int requests = rec.cleartext.size();
+        for (int i = 0; i < 200 && rec.cleartext.size() == requests; i++) {
+            now = learned.nextDeadline();
+            learned.onTimer(now);
+        }
+        assertThat(now - learnedAt).isEqualTo(RendezvousClient.REDISCOVER_AFTER_REFRESHES * 20 * S);
+        assertThat(rec.cleartext).hasSize(requests + 1);
+        assertThat(learned.status().get(0).key()).isNull();
+
+        RendezvousClient pinned = client(new RendezvousClient.ServerSpec(R2, K2));
+        long start = now;
+        for (int i = 0; i < 200 && now - start < 200 * S; i++) {
+            pinned.onTimer(now);
+            now = Math.max(now + 1, pinned.nextDeadline());
+        }
+        assertThat(pinned.status().get(0).key()).isEqualTo(K2);
+        assertThat(rec.cleartext.stream().filter(x -> x.to().equals(R2))).isEmpty();
+    }
+
+    @Test
     void relayFailedIsReported() {
         RendezvousClient c = client(new RendezvousClient.ServerSpec(R1, K1));
         ByteBuffer b = ByteBuffer.allocate(64);

@@ -251,6 +251,50 @@ class RendezvousServiceTest {
     }
 
     @Test
+    void manySourcesRelayingToOneDestinationShareItsByteBudget() {
+        RendezvousService svc = new RendezvousService(SERVER,
+                RendezvousService.Config.DEFAULTS.withRelayLimit(1000, 2000));
+        register(svc, T0, B, VIA_B, List.of());
+        out.sent.clear();
+        int forwarded = 0;
+        for (int i = 0; i < 10; i++) {
+            // Ten different keys at ten different addresses: each has its own source budget.
+            Path via = Path.direct(v4("198.51.100." + (10 + i), 5000));
+            svc.onPayload(T0, key(200 + i), via, payload(b -> Messages.writeRelay(b, Control.RELAY, B, transport(500, 2))), out);
+            forwarded += out.sent.size();
+            out.sent.clear();
+        }
+        assertThat(forwarded).as("the destination's 2000-byte burst").isEqualTo(4);
+        assertThat(svc.count(Counter.RELAY_TO_RATE_LIMITED)).isEqualTo(6);
+    }
+
+    @Test
+    void relayedInitiationsAreLimitedPerSourceAndPerDestination() {
+        RendezvousService svc = new RendezvousService(SERVER);
+        register(svc, T0, B, VIA_B, List.of());
+        out.sent.clear();
+        ByteBuffer init = ByteBuffer.allocate(Initiation.LENGTH);
+        MessageType.write(init, MessageType.INITIATION);
+        int burst = (int) RendezvousService.Config.DEFAULTS.initiationBurst();
+        int forwarded = 0;
+        for (int i = 0; i < 2 * burst; i++) {
+            svc.onPayload(T0, key(300 + i), VIA_A, payload(b -> Messages.writeRelay(b, Control.RELAY, B, init.duplicate())), out);
+            forwarded += out.sent.size();
+            out.sent.clear();
+        }
+        assertThat(forwarded).as("one source: its initiation burst").isEqualTo(burst);
+        assertThat(svc.count(Counter.INITIATION_RATE_LIMITED)).isEqualTo(burst);
+        for (int i = 0; i < 2 * burst; i++) {
+            Path via = Path.direct(v4("198.51.100." + (i % 200 + 1), 6000 + i));
+            svc.onPayload(T0, key(400 + i), via, payload(b -> Messages.writeRelay(b, Control.RELAY, B, init.duplicate())), out);
+            forwarded += out.sent.size();
+            out.sent.clear();
+        }
+        assertThat(forwarded).as("many sources: the destination's initiation burst, already spent").isEqualTo(burst);
+        assertThat(svc.count(Counter.RELAY_TO_RATE_LIMITED)).isEqualTo(2 * burst);
+    }
+
+    @Test
     void aZeroRelayRateMeansNoRelayLimit() {
         RendezvousService svc = new RendezvousService(SERVER,
                 RendezvousService.Config.DEFAULTS.withRelayLimit(0, 1));
