@@ -114,6 +114,8 @@ class OverlaySocketChannelTest {
         assertThat(client.finishConnect()).isTrue();
         assertThat(client.getRemoteAddress()).isEqualTo(address);
         assertThat(client.overlayPeer()).isEqualTo(nodes.serverId.id());
+        assertThat(Overlay.peerKey(client)).isEqualTo(nodes.serverId.id());
+        assertThat(Overlay.peerKey(client.socket())).isEqualTo(nodes.serverId.id());
         InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
         assertThat(local.getAddress()).isEqualTo(nodes.clientId.id().handle());
 
@@ -121,6 +123,7 @@ class OverlaySocketChannelTest {
         assertThat(accepted.provider()).isSameAs(nodes.provider);
         assertThat(accepted.isBlocking()).isTrue();
         assertThat(accepted.overlayPeer()).isEqualTo(nodes.clientId.id());
+        assertThat(Overlay.peerKey(accepted.socket())).isEqualTo(nodes.clientId.id());
         assertThat(accepted.getRemoteAddress()).isEqualTo(local); // both ends agree on the client's port
         assertThat(((InetSocketAddress) accepted.getLocalAddress()).getPort()).isEqualTo(address.getPort());
 
@@ -519,6 +522,8 @@ class OverlaySocketChannelTest {
         SocketChannel accepted = later(server.accept());
         assertThat(accepted.provider()).isSameAs(nodes.provider);
         assertThat(((OverlaySocketChannel) accepted).overlayPeer()).isNull();
+        assertThat(Overlay.peerKey(accepted)).isNull();
+        assertThat(Overlay.peerKey(accepted.socket())).isNull();
         assertThat(client.getRemoteAddress()).isEqualTo(server.getLocalAddress());
         assertThat(client.socket().getChannel()).isSameAs(client);
         client.write(ascii("tcp"));
