@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * the channel: blocking streams that honour {@link #setSoTimeout} and refuse a non-blocking
  * channel, options through the channel's option store.
  */
-final class ChannelSocket extends Socket {
+final class ChannelSocket extends Socket implements OverlayPeer {
     private final OverlaySocketChannel ch;
     private volatile int timeout;
 
@@ -148,6 +148,12 @@ final class ChannelSocket extends Socket {
     @Override
     public SocketChannel getChannel() {
         return ch;
+    }
+
+    /** The channel's peer key ({@link Overlay#peerKey} on the adaptor). */
+    @Override
+    public dev.overlay.identity.NodeId overlayPeer() {
+        return ch.overlayPeer();
     }
 
     // ------------------------------------------------------------------ streams

@@ -57,6 +57,8 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
     private volatile OverlayOptions options;
     /** A stream taken from the listener to answer a readiness question; the next accept returns it. */
     private OverlayStream pending;
+    /** Threads in a blocking accept (changed under stateLock). */
+    private volatile int waiters;
     private volatile ChannelServerSocket adaptor;
 
     OverlayServerSocketChannel(OverlaySelectorProvider provider, ServerSocketChannel platform, boolean overlayCapable) {
@@ -156,12 +158,15 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
         listenerChanged(); // streams may be waiting already
     }
 
+    /** The listener's readiness callback (the node's event loop): locks only when an accept waits. */
     private void listenerChanged() {
-        stateLock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            stateLock.unlock();
+        if (waiters > 0) {
+            stateLock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                stateLock.unlock();
+            }
         }
         keys.signal();
     }
@@ -302,6 +307,7 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                 begin(); // an interrupt already pending closes the channel here
                 ensureOpen();
                 stateLock.lock();
+                waiters++; // before the first look at the listener: see listenerChanged()
                 try {
                     long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                     while (isOpen()) {
@@ -317,6 +323,7 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                         }
                     }
                 } finally {
+                    waiters--;
                     stateLock.unlock();
                 }
             } finally {

@@ -91,6 +91,8 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
     private volatile InetSocketAddress remoteAddress;
     private volatile InetSocketAddress localAddress;
     private int boundPort;
+    /** Threads in a blocking wait on {@link #changed} (changed under stateLock). */
+    private volatile int waiters;
     private volatile boolean inputShut;
     private volatile boolean outputShut;
     private volatile ChannelSocket adaptor;
@@ -528,12 +530,19 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
     }
 
     /** The stream's readability, writability or open state may have changed. */
+    /**
+     * The stream's readiness listener (often the node's event loop). It takes the state lock only
+     * when a thread waits: a waiter counts itself (under the lock) before it first looks at the
+     * stream, so a change it did not see is one whose listener sees it counted and signals.
+     */
     private void streamChanged() {
-        stateLock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            stateLock.unlock();
+        if (waiters > 0) {
+            stateLock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                stateLock.unlock();
+            }
         }
         keys.signal();
     }
@@ -552,6 +561,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
      */
     private boolean awaitConnect(long timeoutNanos) throws SocketTimeoutException {
         stateLock.lock();
+        waiters++;
         try {
             long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
             while (isOpen()) {
@@ -564,6 +574,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
             }
             return false;
         } finally {
+            waiters--;
             stateLock.unlock();
         }
     }
@@ -719,6 +730,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                 ensureOpen();
                 checkReadable(one, many, offset, length);
                 stateLock.lock();
+                waiters++; // before the first look at the stream: see streamChanged()
                 try {
                     long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                     while (isOpen()) {
@@ -735,6 +747,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                         }
                     }
                 } finally {
+                    waiters--;
                     stateLock.unlock();
                 }
             } finally {
@@ -927,6 +940,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                     throw new ClosedChannelException();
                 }
                 stateLock.lock();
+                waiters++;
                 try {
                     while (isOpen() && !outputShut) {
                         n += writeNow(one, many, offset, length);
@@ -938,6 +952,7 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
                         }
                     }
                 } finally {
+                    waiters--;
                     stateLock.unlock();
                 }
             } finally {

@@ -114,6 +114,8 @@ class OverlaySocketChannelTest {
         assertThat(client.finishConnect()).isTrue();
         assertThat(client.getRemoteAddress()).isEqualTo(address);
         assertThat(client.overlayPeer()).isEqualTo(nodes.serverId.id());
+        assertThat(Overlay.peerKey(client)).isEqualTo(nodes.serverId.id());
+        assertThat(Overlay.peerKey(client.socket())).isEqualTo(nodes.serverId.id());
         InetSocketAddress local = (InetSocketAddress) client.getLocalAddress();
         assertThat(local.getAddress()).isEqualTo(nodes.clientId.id().handle());
 
@@ -121,6 +123,7 @@ class OverlaySocketChannelTest {
         assertThat(accepted.provider()).isSameAs(nodes.provider);
         assertThat(accepted.isBlocking()).isTrue();
         assertThat(accepted.overlayPeer()).isEqualTo(nodes.clientId.id());
+        assertThat(Overlay.peerKey(accepted.socket())).isEqualTo(nodes.clientId.id());
         assertThat(accepted.getRemoteAddress()).isEqualTo(local); // both ends agree on the client's port
         assertThat(((InetSocketAddress) accepted.getLocalAddress()).getPort()).isEqualTo(address.getPort());
 
@@ -463,6 +466,49 @@ class OverlaySocketChannelTest {
         assertThat(c.isOpen()).isFalse();
     }
 
+    @Test
+    void virtualThreadsBlockedInOverlayReadsReleaseTheirCarriers() throws Exception {
+        java.lang.reflect.Method factory;
+        try {
+            factory = java.util.concurrent.Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+        } catch (NoSuchMethodException e) {
+            org.junit.jupiter.api.Assumptions.abort("virtual threads need JDK 21+");
+            return;
+        }
+        int blocked = 4 * Runtime.getRuntime().availableProcessors() + 4; // more than there are carriers
+        List<Pair> pairs = new ArrayList<>();
+        for (int i = 0; i < blocked; i++) {
+            pairs.add(pair());
+        }
+        java.util.concurrent.ExecutorService vts = (java.util.concurrent.ExecutorService) factory.invoke(null);
+        try {
+            List<java.util.concurrent.Future<Throwable>> readers = new ArrayList<>();
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(blocked);
+            for (Pair p : pairs) {
+                readers.add(vts.submit(() -> {
+                    started.countDown();
+                    try {
+                        p.client().read(ByteBuffer.allocate(8));
+                        return null;
+                    } catch (Throwable t) {
+                        return t;
+                    }
+                }));
+            }
+            assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // Every carrier would be pinned if a blocked read held one: this task could not run.
+            assertThat(vts.submit(() -> "ran").get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("ran");
+            for (Pair p : pairs) {
+                p.client().close();
+            }
+            for (java.util.concurrent.Future<Throwable> r : readers) {
+                assertThat(r.get(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
+            }
+        } finally {
+            vts.shutdownNow();
+        }
+    }
+
     // ------------------------------------------------------------------ the kernel wrapper
 
     @Test
@@ -476,6 +522,8 @@ class OverlaySocketChannelTest {
         SocketChannel accepted = later(server.accept());
         assertThat(accepted.provider()).isSameAs(nodes.provider);
         assertThat(((OverlaySocketChannel) accepted).overlayPeer()).isNull();
+        assertThat(Overlay.peerKey(accepted)).isNull();
+        assertThat(Overlay.peerKey(accepted.socket())).isNull();
         assertThat(client.getRemoteAddress()).isEqualTo(server.getLocalAddress());
         assertThat(client.socket().getChannel()).isSameAs(client);
         client.write(ascii("tcp"));
