@@ -34,7 +34,11 @@ public final class Overlay {
             return null;
         }
         OverlayPeer p = ATTACHED.get(channelOrSocket);
-        return p == null ? null : p.overlayPeer();
+        if (p != null) {
+            return p.overlayPeer();
+        }
+        // A java.net.Socket made while the socket hook is installed, or an OverlaySocket.
+        return channelOrSocket instanceof java.net.Socket s ? OverlaySocket.peerKey(s) : null;
     }
 
     /**

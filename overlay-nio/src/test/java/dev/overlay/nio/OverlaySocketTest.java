@@ -101,6 +101,8 @@ class OverlaySocketTest {
                 assertThat(a.getLocalAddress()).isEqualTo(server.handle());
                 assertThat(a.getLocalPort()).isEqualTo(port);
                 assertThat(OverlaySocket.peerKey(a)).isEqualTo(client.id());
+                assertThat(Overlay.peerKey(a)).as("the public helper, for an accepted socket").isEqualTo(client.id());
+                assertThat(Overlay.peerKey(c)).isEqualTo(server.id());
                 assertThat(ss.getInetAddress()).isEqualTo(server.handle());
                 assertThat(ss.getLocalPort()).isEqualTo(port);
 
