@@ -299,7 +299,7 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
         try {
             if (!isBlocking()) {
                 ensureOpen();
-                OverlayStream s = take();
+                OverlayStream s = takeOrFail();
                 return s == null ? null : new OverlaySocketChannel(provider, backend, s);
             }
             OverlayStream s = null;
@@ -311,12 +311,9 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                 try {
                     long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
                     while (isOpen()) {
-                        s = take();
+                        s = takeOrFail();
                         if (s != null) {
                             break;
-                        }
-                        if (listener.isClosed()) {
-                            throw new SocketException("the overlay listener on port " + port + " is closed");
                         }
                         if (!await(deadline)) {
                             break; // interrupted: the channel is closed
@@ -358,6 +355,15 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             throw new NotYetBoundException();
         }
         return l.poll();
+    }
+
+    /** A stream waiting to be accepted, or null; fails once the listener was closed underneath (the runtime stopped). */
+    private OverlayStream takeOrFail() throws SocketException {
+        OverlayStream s = take();
+        if (s == null && listener.isClosed()) {
+            throw new SocketException("the overlay listener on port " + port + " is closed");
+        }
+        return s;
     }
 
     private boolean await(long deadline) throws SocketTimeoutException {
@@ -481,11 +487,12 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             }
             stateLock.lock();
             try {
-                if (pending == null) {
-                    StreamListener l = listener;
-                    pending = l == null ? null : l.poll();
+                StreamListener l = listener;
+                if (pending == null && l != null) {
+                    pending = l.poll();
                 }
-                return pending != null ? SelectionKey.OP_ACCEPT : 0;
+                // A listener closed underneath is "acceptable" too: accept() then says what happened.
+                return pending != null || l != null && l.isClosed() ? SelectionKey.OP_ACCEPT : 0;
             } finally {
                 stateLock.unlock();
             }

@@ -148,5 +148,6 @@ public final class StreamListener implements Closeable {
             s.reset(StreamError.REFUSED);
         }
         onClose.run();
+        Callbacks.run(readinessListener, "port " + port); // a waiting accept learns it is closed
     }
 }

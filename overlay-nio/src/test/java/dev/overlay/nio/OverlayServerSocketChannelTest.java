@@ -161,6 +161,28 @@ class OverlayServerSocketChannelTest {
     }
 
     @Test
+    void aListenerClosedUnderneathEndsBlockedAndSelectedAccepts() throws Exception {
+        int port = nodes.servePort();
+        ServerSocketChannel blocking = later(nodes.provider.openServerSocketChannel());
+        blocking.bind(new InetSocketAddress(port));
+        Bg<SocketChannel> accepting = Bg.start("accept", blocking::accept).awaitBlocked();
+        nodes.backend.listeners.get(port).close(); // as when the runtime stops
+        assertThat(accepting.failure()).isInstanceOf(java.net.SocketException.class).hasMessageContaining("closed");
+
+        int other = nodes.servePort();
+        ServerSocketChannel selected = later(nodes.provider.openServerSocketChannel());
+        selected.bind(new InetSocketAddress(other));
+        selected.configureBlocking(false);
+        Selector selector = later(nodes.provider.openSelector());
+        SelectionKey key = selected.register(selector, SelectionKey.OP_ACCEPT);
+        assertThat(selector.selectNow()).isZero();
+        nodes.backend.listeners.get(other).close();
+        assertThat(selector.select(Bg.STEP.toMillis())).isEqualTo(1);
+        assertThat(key.isAcceptable()).isTrue();
+        assertThatThrownBy(selected::accept).isInstanceOf(java.net.SocketException.class);
+    }
+
+    @Test
     void registeredBeforeBindingAsNettyDoes() throws Exception {
         Selector selector = later(nodes.provider.openSelector());
         ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
