@@ -270,25 +270,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
             }
         }
 
-        List<Integer> serve = new ArrayList<>();
-        v = values.get(SERVE);
-        if (v != null) {
-            for (String part : entries(v, "PORT")) {
-                int port;
-                try {
-                    port = Integer.parseInt(part);
-                } catch (NumberFormatException e) {
-                    throw v.bad("'" + part + "' is not a port number");
-                }
-                if (port < 1 || port > 65535) {
-                    throw v.bad("port " + port + " is outside 1..65535");
-                }
-                if (serve.contains(port)) {
-                    throw v.bad("port " + port + " is listed twice");
-                }
-                serve.add(port);
-            }
-        }
+        List<Integer> serve = serveList(values.get(SERVE));
 
         Set<NodeId> allow = null;
         v = values.get(ALLOW);
@@ -308,6 +290,58 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
         }
         return new OverlayConfig(identityFile, identity, bind, rendezvous, peers, serve, allow, hostsFile,
                 hosts, source);
+    }
+
+    /** The {@code serve} ports {@code v} lists (null: none). */
+    private static List<Integer> serveList(Value v) {
+        List<Integer> serve = new ArrayList<>();
+        if (v != null) {
+            for (String part : entries(v, "PORT")) {
+                int port;
+                try {
+                    port = Integer.parseInt(part);
+                } catch (NumberFormatException e) {
+                    throw v.bad("'" + part + "' is not a port number");
+                }
+                if (port < 1 || port > 65535) {
+                    throw v.bad("port " + port + " is outside 1..65535");
+                }
+                if (serve.contains(port)) {
+                    throw v.bad("port " + port + " is listed twice");
+                }
+                serve.add(port);
+            }
+        }
+        return serve;
+    }
+
+    /**
+     * The {@code serve} ports of the system properties' configuration ({@code overlay.serve}, else
+     * {@code serve} in the {@code overlay.config} file), read without loading the identity or
+     * starting anything, so that a kernel server can tell its port is not served without the
+     * runtime.
+     *
+     * @throws IllegalArgumentException when {@code serve} or the configuration file is wrong
+     */
+    public static List<Integer> servedPortsFromSystemProperties() {
+        return servedPorts(System.getProperties());
+    }
+
+    /** {@link #servedPortsFromSystemProperties()} reading {@code properties}. */
+    static List<Integer> servedPorts(Properties properties) {
+        String serveText = properties.getProperty(PROPERTY_PREFIX + SERVE);
+        if (serveText != null) {
+            return List.copyOf(serveList(value(SERVE, serveText, "system property " + PROPERTY_PREFIX + SERVE, null)));
+        }
+        String configText = properties.getProperty(PROPERTY_PREFIX + CONFIG);
+        if (configText == null) {
+            return List.of();
+        }
+        Value config = value(CONFIG, configText, "system property " + PROPERTY_PREFIX + CONFIG, null);
+        Path file = config.path(config.text()).toAbsolutePath().normalize();
+        String fromFile = readProperties(config, file).get(SERVE);
+        return fromFile == null ? List.of()
+                : List.copyOf(serveList(value(SERVE, fromFile, "file " + file, file.getParent())));
     }
 
     private static Value value(String key, String text, String source, Path base) {

@@ -284,6 +284,12 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         return config.serve();
     }
 
+    /** Whether {@code port} is a {@code serve} port of the configuration (true even once closed). */
+    @Override
+    public boolean serves(int port) {
+        return config.serve().contains(port);
+    }
+
     // ------------------------------------------------------------------ OverlayBackend
 
     /**

@@ -117,6 +117,10 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
         if (!overlayCapable || !(local instanceof InetSocketAddress isa) || isa.getPort() == 0 || !isOpen()) {
             return null;
         }
+        // Asked without starting the runtime: only a served port needs it (or fails on it).
+        if (!provider.serves(isa.getPort())) {
+            return null;
+        }
         return provider.backend().listener(isa.getPort());
     }
 

@@ -106,14 +106,14 @@ public class OverlayServerSocketImpl extends SocketImpl {
             if (listener != null || kernel != null) {
                 throw new SocketException("Already bound");
             }
-            if (port != 0) {
+            if (port != 0 && servesOnOverlay(port)) {
                 OverlayBackend b;
                 try {
                     b = backends.get();
                 } catch (RuntimeException e) {
                     // Never fall back to a kernel port: a served port must not become reachable by TCP.
-                    throw new SocketException("cannot bind port " + port + ": no overlay backend to ask"
-                            + " whether it is served on the overlay (" + e.getMessage() + ")");
+                    throw new SocketException("cannot bind port " + port + ": it is served on the overlay"
+                            + " but the overlay backend is unavailable (" + e.getMessage() + ")");
                 }
                 StreamListener l = b.listener(port);
                 if (l != null) {
@@ -141,6 +141,17 @@ public class OverlayServerSocketImpl extends SocketImpl {
             kernelBind = new InetSocketAddress(host, port);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Whether {@code port} is served, asked without starting the process runtime (see {@link Backends#serves}). */
+    private boolean servesOnOverlay(int port) throws SocketException {
+        try {
+            return Backends.serves(backends, port);
+        } catch (RuntimeException e) {
+            // Never fall back to a kernel port when it may be served: it must not become reachable by TCP.
+            throw new SocketException("cannot bind port " + port + ": cannot tell whether it is served on the"
+                    + " overlay (" + e.getMessage() + ")");
         }
     }
 
