@@ -93,6 +93,35 @@ class OverlayServerSocketChannelTest {
     }
 
     @Test
+    void oneOwnerPerServedPortAcrossServerSocketsAndChannels() throws Exception {
+        int port = nodes.servePort();
+        OverlayServerSocketFactory factory = new OverlayServerSocketFactory(nodes.backend);
+        ServerSocket owner = factory.createServerSocket(port);
+        // A second ServerSocket, or a channel, cannot take the port; the failed probes leave the owner intact.
+        assertThatThrownBy(() -> later(factory.createServerSocket(port))).isInstanceOf(BindException.class)
+                .hasMessageContaining("port " + port + " is already bound on the overlay");
+        ServerSocketChannel probe = later(nodes.provider.openServerSocketChannel());
+        assertThatThrownBy(() -> probe.bind(new InetSocketAddress(port))).isInstanceOf(BindException.class)
+                .hasMessageContaining("port " + port + " is already bound on the overlay");
+        probe.close();
+        owner.setSoTimeout((int) Bg.STEP.toMillis());
+        Bg<Socket> accepting = Bg.start("accept", owner::accept).awaitBlocked();
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        assertThat(client.connect(nodes.serverAddress(port))).isTrue();
+        later(accepting.get());
+
+        // Closed: connections are refused (not left hanging), and the port is free for the next owner.
+        owner.close();
+        SocketChannel refused = later(nodes.provider.openSocketChannel());
+        assertThatThrownBy(() -> refused.connect(nodes.serverAddress(port))).isInstanceOf(ConnectException.class);
+        ServerSocketChannel next = later(nodes.provider.openServerSocketChannel());
+        next.bind(new InetSocketAddress(port));
+        assertThatThrownBy(() -> later(factory.createServerSocket(port))).isInstanceOf(BindException.class);
+        next.close();
+        later(factory.createServerSocket(port)).close();
+    }
+
+    @Test
     void otherPortsAreKernelPorts() throws Exception {
         ServerSocketChannel ephemeral = later(nodes.provider.openServerSocketChannel());
         ephemeral.bind(null);
