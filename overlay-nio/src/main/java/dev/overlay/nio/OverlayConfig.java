@@ -73,6 +73,8 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
     public static final InetSocketAddress DEFAULT_BIND = new InetSocketAddress("0.0.0.0", 0);
     /** Key, alias and configuration files larger than this are refused unread. */
     static final long MAX_FILE_SIZE = 1 << 20;
+    /** Whitespace then '#' in a value of the configuration file: an inline comment, which properties files lack. */
+    private static final java.util.regex.Pattern INLINE_COMMENT = java.util.regex.Pattern.compile("\\s#");
     private static final int MAX_NAME_LENGTH = 253;
     private static final int MAX_LABEL_LENGTH = 63;
 
@@ -566,6 +568,14 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
                 throw iae;
             }
             throw v.bad(file + " is not a valid properties file: " + e.getMessage(), e);
+        }
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (INLINE_COMMENT.matcher(e.getValue()).find()) {
+                throw new IllegalArgumentException("overlay configuration: key '" + e.getKey() + "' in file " + file
+                        + ": the value '" + e.getValue() + "' holds an inline comment, which a properties file does"
+                        + " not have (the '#' and what follows would be part of the value): put comments on"
+                        + " their own line");
+            }
         }
         return values;
     }
