@@ -58,6 +58,12 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
     private volatile OverlayOptions options;
     /** A stream taken from the listener to answer a readiness question; the next accept returns it. */
     private OverlayStream pending;
+    /**
+     * Whether accept() has thrown for a listener closed underneath: until then a selector finds the
+     * channel acceptable, so that accept() says what happened; after that no longer, so a selection
+     * loop does not spin on it (it would be dropped from the selector's level set). Guarded by stateLock.
+     */
+    private boolean closedReported;
     /** Threads in a blocking accept (changed under stateLock). */
     private volatile int waiters;
     private volatile ChannelServerSocket adaptor;
@@ -371,6 +377,12 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
     private OverlayStream takeOrFail() throws SocketException {
         OverlayStream s = take();
         if (s == null && listener.isClosed()) {
+            stateLock.lock();
+            try {
+                closedReported = true; // said now: selectors stop reporting it
+            } finally {
+                stateLock.unlock();
+            }
             throw new SocketException("the overlay listener on port " + port + " is closed");
         }
         return s;
@@ -501,8 +513,15 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                 if (pending == null && l != null) {
                     pending = l.poll();
                 }
-                // A listener closed underneath is "acceptable" too: accept() then says what happened.
-                return pending != null || l != null && l.isClosed() ? SelectionKey.OP_ACCEPT : 0;
+                if (pending != null) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+                // A listener closed underneath is "acceptable" until accept() has said what happened;
+                // after that the key is not ready again (no busy loop in a dispatcher whose accept throws).
+                if (l != null && l.isClosed() && !closedReported) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+                return 0;
             } finally {
                 stateLock.unlock();
             }
