@@ -77,7 +77,86 @@ public final class Backends {
 
     /** {@link #process()}, resolved on first use and then remembered. */
     public static Supplier<OverlayBackend> lazyProcess() {
-        return memoize(Backends::process);
+        return new ProcessSupplier();
+    }
+
+    /**
+     * Whether {@code port} is served on the overlay by the process-wide backend, answered without
+     * starting the runtime: the backend given to {@link #setProcess} or the running runtime answer
+     * themselves; otherwise the {@code serve} key of the system properties' configuration decides
+     * ({@link OverlayConfig#servedPortsFromSystemProperties()}). So a kernel server on a port that
+     * is not served never starts (or fails on) the runtime.
+     *
+     * @throws IllegalArgumentException when the {@code serve} configuration is wrong
+     */
+    public static boolean processServes(int port) {
+        OverlayBackend set = override;
+        if (set != null) {
+            return set.serves(port);
+        }
+        OverlayRuntime running = OverlayRuntime.current();
+        if (running != null) {
+            return running.serves(port);
+        }
+        return OverlayConfig.servedPortsFromSystemProperties().contains(port);
+    }
+
+    /**
+     * Whether the backend {@code backends} supplies serves {@code port}: for the process backend
+     * ({@link #lazyProcess()}) without starting it, see {@link #processServes}; for any other
+     * supplier, by asking its backend.
+     */
+    static boolean serves(Supplier<OverlayBackend> backends, int port) {
+        if (backends instanceof ProcessSupplier p) {
+            return p.serves(port);
+        }
+        return backends.get().serves(port);
+    }
+
+    /** {@link #lazyProcess()}: tells served ports without starting the runtime. */
+    private static final class ProcessSupplier implements Supplier<OverlayBackend> {
+        private final Supplier<OverlayBackend> backend = memoize(Backends::process);
+        private volatile OverlayBackend resolved;
+
+        @Override
+        public OverlayBackend get() {
+            OverlayBackend b = backend.get();
+            resolved = b;
+            return b;
+        }
+
+        boolean serves(int port) {
+            OverlayBackend b = resolved;
+            return b != null ? b.serves(port) : processServes(port);
+        }
+    }
+
+    // ------------------------------------------------------------------ served-port owners
+
+    /** The served ports bound by a server (ServerSocket or ServerSocketChannel), per backend. */
+    private static final java.util.Map<OverlayBackend, java.util.Set<Integer>> OWNED = new java.util.WeakHashMap<>();
+
+    /**
+     * Claims {@code port} of {@code backend} for one server, as binding a kernel port does.
+     *
+     * @throws java.net.BindException "port P is already bound on the overlay" when another server holds it
+     */
+    static void claimServed(OverlayBackend backend, int port) throws java.net.BindException {
+        synchronized (OWNED) {
+            if (!OWNED.computeIfAbsent(backend, b -> new java.util.HashSet<>()).add(port)) {
+                throw new java.net.BindException("Address already in use: port " + port + " is already bound on the overlay");
+            }
+        }
+    }
+
+    /** Gives back a port {@link #claimServed claimed} before. */
+    static void releaseServed(OverlayBackend backend, int port) {
+        synchronized (OWNED) {
+            java.util.Set<Integer> ports = OWNED.get(backend);
+            if (ports != null) {
+                ports.remove(port);
+            }
+        }
     }
 
     /** A supplier that asks {@code s} until it first succeeds, then returns that answer for ever. */

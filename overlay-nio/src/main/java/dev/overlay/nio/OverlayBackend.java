@@ -31,6 +31,14 @@ public interface OverlayBackend {
     /** The overlay-only listener of a served port, or null when {@code port} is not served on the overlay. */
     StreamListener listener(int port);
 
+    /**
+     * Whether {@code port} is served on the overlay, answered without starting anything (a runtime
+     * answers from its configuration). By default, whether {@link #listener(int)} is not null.
+     */
+    default boolean serves(int port) {
+        return listener(port) != null;
+    }
+
     /** This node's IPv6 handle: the local address overlay channels report. */
     Inet6Address localHandle();
 

@@ -73,6 +73,8 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
     public static final InetSocketAddress DEFAULT_BIND = new InetSocketAddress("0.0.0.0", 0);
     /** Key, alias and configuration files larger than this are refused unread. */
     static final long MAX_FILE_SIZE = 1 << 20;
+    /** Whitespace then '#' in a value of the configuration file: an inline comment, which properties files lack. */
+    private static final java.util.regex.Pattern INLINE_COMMENT = java.util.regex.Pattern.compile("\\s#");
     private static final int MAX_NAME_LENGTH = 253;
     private static final int MAX_LABEL_LENGTH = 63;
 
@@ -270,25 +272,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
             }
         }
 
-        List<Integer> serve = new ArrayList<>();
-        v = values.get(SERVE);
-        if (v != null) {
-            for (String part : entries(v, "PORT")) {
-                int port;
-                try {
-                    port = Integer.parseInt(part);
-                } catch (NumberFormatException e) {
-                    throw v.bad("'" + part + "' is not a port number");
-                }
-                if (port < 1 || port > 65535) {
-                    throw v.bad("port " + port + " is outside 1..65535");
-                }
-                if (serve.contains(port)) {
-                    throw v.bad("port " + port + " is listed twice");
-                }
-                serve.add(port);
-            }
-        }
+        List<Integer> serve = serveList(values.get(SERVE));
 
         Set<NodeId> allow = null;
         v = values.get(ALLOW);
@@ -308,6 +292,58 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
         }
         return new OverlayConfig(identityFile, identity, bind, rendezvous, peers, serve, allow, hostsFile,
                 hosts, source);
+    }
+
+    /** The {@code serve} ports {@code v} lists (null: none). */
+    private static List<Integer> serveList(Value v) {
+        List<Integer> serve = new ArrayList<>();
+        if (v != null) {
+            for (String part : entries(v, "PORT")) {
+                int port;
+                try {
+                    port = Integer.parseInt(part);
+                } catch (NumberFormatException e) {
+                    throw v.bad("'" + part + "' is not a port number");
+                }
+                if (port < 1 || port > 65535) {
+                    throw v.bad("port " + port + " is outside 1..65535");
+                }
+                if (serve.contains(port)) {
+                    throw v.bad("port " + port + " is listed twice");
+                }
+                serve.add(port);
+            }
+        }
+        return serve;
+    }
+
+    /**
+     * The {@code serve} ports of the system properties' configuration ({@code overlay.serve}, else
+     * {@code serve} in the {@code overlay.config} file), read without loading the identity or
+     * starting anything, so that a kernel server can tell its port is not served without the
+     * runtime.
+     *
+     * @throws IllegalArgumentException when {@code serve} or the configuration file is wrong
+     */
+    public static List<Integer> servedPortsFromSystemProperties() {
+        return servedPorts(System.getProperties());
+    }
+
+    /** {@link #servedPortsFromSystemProperties()} reading {@code properties}. */
+    static List<Integer> servedPorts(Properties properties) {
+        String serveText = properties.getProperty(PROPERTY_PREFIX + SERVE);
+        if (serveText != null) {
+            return List.copyOf(serveList(value(SERVE, serveText, "system property " + PROPERTY_PREFIX + SERVE, null)));
+        }
+        String configText = properties.getProperty(PROPERTY_PREFIX + CONFIG);
+        if (configText == null) {
+            return List.of();
+        }
+        Value config = value(CONFIG, configText, "system property " + PROPERTY_PREFIX + CONFIG, null);
+        Path file = config.path(config.text()).toAbsolutePath().normalize();
+        String fromFile = readProperties(config, file).get(SERVE);
+        return fromFile == null ? List.of()
+                : List.copyOf(serveList(value(SERVE, fromFile, "file " + file, file.getParent())));
     }
 
     private static Value value(String key, String text, String source, Path base) {
@@ -532,6 +568,14 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
                 throw iae;
             }
             throw v.bad(file + " is not a valid properties file: " + e.getMessage(), e);
+        }
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (INLINE_COMMENT.matcher(e.getValue()).find()) {
+                throw new IllegalArgumentException("overlay configuration: key '" + e.getKey() + "' in file " + file
+                        + ": the value '" + e.getValue() + "' holds an inline comment, which a properties file does"
+                        + " not have (the '#' and what follows would be part of the value): put comments on"
+                        + " their own line");
+            }
         }
         return values;
     }

@@ -284,6 +284,12 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         return config.serve();
     }
 
+    /** Whether {@code port} is a {@code serve} port of the configuration (true even once closed). */
+    @Override
+    public boolean serves(int port) {
+        return config.serve().contains(port);
+    }
+
     // ------------------------------------------------------------------ OverlayBackend
 
     /**
@@ -471,9 +477,10 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
     /**
      * The overlay-only listener of a {@code serve} port, or null for any other port. Each served
      * port's listener is opened when the runtime starts, so streams that arrive before the
-     * application binds wait in its backlog; if the application closes it (its server channel was
-     * closed), the next call opens a new one, as binding a kernel port again would. Null once the
-     * runtime is closed.
+     * application binds wait in its backlog; when the port's owner (server channel or server
+     * socket, one at a time: see {@link Backends#claimServed}) closes, it closes the listener, so
+     * connections are refused until the next bind, whose call here opens a new one, as binding a
+     * kernel port again would. Null once the runtime is closed.
      */
     @Override
     public StreamListener listener(int port) {

@@ -54,7 +54,7 @@ public class OverlaySelectorProvider extends SelectorProvider {
     public OverlaySelectorProvider() {
         // Nothing else here: the JDK runs this inside SelectorProvider's own class initialization,
         // so the platform provider is found later, on first use (see PlatformProvider).
-        this.backendSource = Backends::process;
+        this.backendSource = Backends.lazyProcess();
     }
 
     /** A provider whose overlay channels go through {@code backend}. */
@@ -113,6 +113,19 @@ public class OverlaySelectorProvider extends SelectorProvider {
             return false;
         }
         return backend().isOverlay(isa);
+    }
+
+    /**
+     * Whether {@code port} is served on the overlay, without starting the process-wide runtime
+     * ({@link Backends#serves}): a kernel bind never needs it.
+     */
+    boolean serves(int port) throws IOException {
+        OverlayBackend b = backend;
+        try {
+            return b != null ? b.serves(port) : Backends.serves(backendSource, port);
+        } catch (RuntimeException | Error e) {
+            throw new IOException("overlay unavailable: " + e.getMessage(), e);
+        }
     }
 
     boolean claimServedPort(int port) {

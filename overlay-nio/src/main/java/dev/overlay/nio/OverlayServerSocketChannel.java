@@ -33,8 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * goes to the platform channel, and the channel is the platform's in a thin wrapper; its accepted
  * channels are kernel {@link OverlaySocketChannel}s.
  *
- * <p>One server channel at a time may hold a served port (a second bind fails with
- * {@link BindException}, as for a kernel port); closing it closes the port's listener, so that
+ * <p>One server at a time may hold a served port, server channel or {@link java.net.ServerSocket}
+ * of the same backend alike (a second bind fails with {@link BindException} "port P is already bound
+ * on the overlay", as for a kernel port); closing it closes the port's listener, so that
  * connections to it are refused until the next bind (the backend hands out a new listener then).
  */
 public final class OverlayServerSocketChannel extends ServerSocketChannel {
@@ -57,6 +58,12 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
     private volatile OverlayOptions options;
     /** A stream taken from the listener to answer a readiness question; the next accept returns it. */
     private OverlayStream pending;
+    /**
+     * Whether accept() has thrown for a listener closed underneath: until then a selector finds the
+     * channel acceptable, so that accept() says what happened; after that no longer, so a selection
+     * loop does not spin on it (it would be dropped from the selector's level set). Guarded by stateLock.
+     */
+    private boolean closedReported;
     /** Threads in a blocking accept (changed under stateLock). */
     private volatile int waiters;
     private volatile ChannelServerSocket adaptor;
@@ -98,8 +105,7 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             ensureOpen();
             throw new AlreadyBoundException();
         }
-        StreamListener served = served(local);
-        if (served == null) {
+        if (!served(local)) {
             try {
                 p.bind(local, backlog);
             } catch (IOException | RuntimeException e) {
@@ -108,19 +114,36 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             }
             return this;
         }
-        bindOverlay(p, ((InetSocketAddress) local).getPort(), served);
+        int servedPort = ((InetSocketAddress) local).getPort();
+        OverlayBackend b = provider.backend();
+        // One owner per served port, shared with ServerSockets of the same backend.
+        Backends.claimServed(b, servedPort);
+        boolean bound = false;
+        try {
+            StreamListener l = b.listener(servedPort);
+            if (l == null || l.isClosed()) {
+                throw new BindException("Cannot bind overlay port " + servedPort + ": its listener is closed");
+            }
+            bindOverlay(p, servedPort, b, l);
+            bound = true;
+        } finally {
+            if (!bound) {
+                Backends.releaseServed(b, servedPort);
+            }
+        }
         return this;
     }
 
-    /** The overlay listener when {@code local} names a served port, else null (a kernel bind). */
-    private StreamListener served(SocketAddress local) throws IOException {
+    /** Whether {@code local} names a served port (asked without starting the runtime), else a kernel bind. */
+    private boolean served(SocketAddress local) throws IOException {
         if (!overlayCapable || !(local instanceof InetSocketAddress isa) || isa.getPort() == 0 || !isOpen()) {
-            return null;
+            return false;
         }
-        return provider.backend().listener(isa.getPort());
+        // Only a served port needs the runtime (or fails on it).
+        return provider.serves(isa.getPort());
     }
 
-    private void bindOverlay(ServerSocketChannel p, int servedPort, StreamListener l) throws IOException {
+    private void bindOverlay(ServerSocketChannel p, int servedPort, OverlayBackend b, StreamListener l) throws IOException {
         acceptLock.lock();
         try {
             stateLock.lock();
@@ -129,15 +152,8 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                 if (platform != p || p.getLocalAddress() != null) {
                     throw new AlreadyBoundException();
                 }
-                if (l.isClosed()) {
-                    throw new BindException("Cannot bind overlay port " + servedPort + ": its listener is closed");
-                }
-                if (!provider.claimServedPort(servedPort)) {
-                    throw new BindException("Address already in use: overlay port " + servedPort
-                            + " is bound by another server channel");
-                }
                 options = OverlayOptions.copyOf(p);
-                backend = provider.backend();
+                backend = b;
                 port = servedPort;
                 listener = l;
                 platform = null;
@@ -361,6 +377,12 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
     private OverlayStream takeOrFail() throws SocketException {
         OverlayStream s = take();
         if (s == null && listener.isClosed()) {
+            stateLock.lock();
+            try {
+                closedReported = true; // said now: selectors stop reporting it
+            } finally {
+                stateLock.unlock();
+            }
             throw new SocketException("the overlay listener on port " + port + " is closed");
         }
         return s;
@@ -429,7 +451,7 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
             if (l != null) {
                 l.setReadinessListener(null);
                 l.close(); // refuses connections from now on; streams waiting in the backlog are reset
-                provider.releaseServedPort(port);
+                Backends.releaseServed(backend, port); // after the close: the next owner gets a new listener
             }
             if (s != null) {
                 s.reset(StreamError.REFUSED);
@@ -491,8 +513,15 @@ public final class OverlayServerSocketChannel extends ServerSocketChannel {
                 if (pending == null && l != null) {
                     pending = l.poll();
                 }
-                // A listener closed underneath is "acceptable" too: accept() then says what happened.
-                return pending != null || l != null && l.isClosed() ? SelectionKey.OP_ACCEPT : 0;
+                if (pending != null) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+                // A listener closed underneath is "acceptable" until accept() has said what happened;
+                // after that the key is not ready again (no busy loop in a dispatcher whose accept throws).
+                if (l != null && l.isClosed() && !closedReported) {
+                    return SelectionKey.OP_ACCEPT;
+                }
+                return 0;
             } finally {
                 stateLock.unlock();
             }

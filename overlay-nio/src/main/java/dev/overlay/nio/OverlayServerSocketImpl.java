@@ -37,8 +37,11 @@ import java.util.function.Supplier;
  * makes one, and so does the global hook's factory for a plain {@code ServerSocket.accept()}.
  * {@code SO_TIMEOUT} bounds {@code accept} ({@link SocketTimeoutException} "Accept timed out"),
  * {@code close} from another thread wakes a blocked accept with {@link SocketException}
- * "Socket closed". Closing it does not close the served port's listener, which belongs to the
- * backend: streams that arrive while no server socket accepts wait in its backlog.
+ * "Socket closed". One server at a time owns a served port, server socket or
+ * {@link java.nio.channels.ServerSocketChannel} of the same backend alike (a second bind fails with
+ * {@link java.net.BindException} "port P is already bound on the overlay"); closing the owner
+ * closes the port's listener, so connections to the port are refused until the next bind, which
+ * gets a new listener from the backend.
  */
 public class OverlayServerSocketImpl extends SocketImpl {
     private static final Set<SocketOption<?>> OVERLAY_OPTIONS =
@@ -106,20 +109,30 @@ public class OverlayServerSocketImpl extends SocketImpl {
             if (listener != null || kernel != null) {
                 throw new SocketException("Already bound");
             }
-            if (port != 0) {
+            if (port != 0 && servesOnOverlay(port)) {
                 OverlayBackend b;
                 try {
                     b = backends.get();
                 } catch (RuntimeException e) {
                     // Never fall back to a kernel port: a served port must not become reachable by TCP.
-                    throw new SocketException("cannot bind port " + port + ": no overlay backend to ask"
-                            + " whether it is served on the overlay (" + e.getMessage() + ")");
+                    throw new SocketException("cannot bind port " + port + ": it is served on the overlay"
+                            + " but the overlay backend is unavailable (" + e.getMessage() + ")");
                 }
-                StreamListener l = b.listener(port);
-                if (l != null) {
-                    if (l.isClosed()) {
+                // One owner per served port, shared with server channels of the same backend.
+                Backends.claimServed(b, port);
+                StreamListener l;
+                try {
+                    l = b.listener(port);
+                    if (l != null && l.isClosed()) {
                         throw new SocketException("overlay port " + port + " is served but its listener is closed");
                     }
+                } catch (IOException | RuntimeException e) {
+                    Backends.releaseServed(b, port);
+                    throw e;
+                }
+                if (l == null) {
+                    Backends.releaseServed(b, port);
+                } else {
                     backend = b;
                     listener = l;
                     localport = port;
@@ -141,6 +154,17 @@ public class OverlayServerSocketImpl extends SocketImpl {
             kernelBind = new InetSocketAddress(host, port);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Whether {@code port} is served, asked without starting the process runtime (see {@link Backends#serves}). */
+    private boolean servesOnOverlay(int port) throws SocketException {
+        try {
+            return Backends.serves(backends, port);
+        } catch (RuntimeException e) {
+            // Never fall back to a kernel port when it may be served: it must not become reachable by TCP.
+            throw new SocketException("cannot bind port " + port + ": cannot tell whether it is served on the"
+                    + " overlay (" + e.getMessage() + ")");
         }
     }
 
@@ -269,6 +293,8 @@ public class OverlayServerSocketImpl extends SocketImpl {
         }
         if (l != null) {
             l.setReadinessListener(null);
+            l.close(); // refuses connections from now on; streams waiting in the backlog are reset
+            Backends.releaseServed(backend, localport); // after the close: the next owner gets a new listener
         }
         if (k != null) {
             k.close();

@@ -1,5 +1,6 @@
 package dev.overlay.nio;
 
+import dev.overlay.identity.NodeId;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -72,12 +73,20 @@ public class OverlaySocketFactory extends SocketFactory {
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-        return connected(new InetSocketAddress(host, port), null);
+        return connected(target(host, port), null);
     }
 
     @Override
     public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return connected(new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
+        return connected(target(host, port), new InetSocketAddress(localHost, localPort));
+    }
+
+    /** A {@code .overlay} name stays unresolved (no DNS query); any other host is resolved as the JDK does. */
+    static InetSocketAddress target(String host, int port) {
+        if (host != null && NodeId.isOverlayName(host)) {
+            return InetSocketAddress.createUnresolved(host, port);
+        }
+        return new InetSocketAddress(host, port);
     }
 
     @Override

@@ -272,26 +272,26 @@ public class OverlaySocketImpl extends SocketImpl {
     }
 
     /**
-     * The backend when {@code target} is on the overlay, else null. A resolved address outside
-     * {@code fd6f::/16} never asks the backend, so kernel connections work without a runtime.
+     * The backend when {@code target} is on the overlay, else null. Only a handle ({@code fd6f::/16})
+     * or an unresolved {@code .overlay} name asks the backend: any other address or name never
+     * does, so kernel connections (and failing DNS names) work without a runtime.
      */
     private OverlayBackend overlayBackendFor(InetSocketAddress target) throws IOException {
         boolean handle = !target.isUnresolved() && NodeId.isHandle(target.getAddress());
-        if (!handle && !target.isUnresolved()) {
+        boolean named = target.isUnresolved() && NodeId.isOverlayName(target.getHostString());
+        if (!handle && !named) {
+            // A kernel address or an unresolved ordinary name (the kernel socket reports it as the
+            // JDK does): never put to the backend, so it never starts the runtime.
             return null;
         }
-        boolean named = target.isUnresolved() && NodeId.isOverlayName(target.getHostString());
         OverlayBackend b;
         try {
             b = backends.get();
         } catch (RuntimeException e) {
-            if (handle || named) {
-                ConnectException c = new ConnectException("cannot connect to " + describe(target)
-                        + ": no overlay backend (" + e.getMessage() + ")");
-                c.initCause(e);
-                throw c;
-            }
-            return null; // an unresolved ordinary name: the kernel socket reports it as the JDK does
+            ConnectException c = new ConnectException("cannot connect to " + describe(target)
+                    + ": no overlay backend (" + e.getMessage() + ")");
+            c.initCause(e);
+            throw c;
         }
         return b.isOverlay(target) ? b : null;
     }

@@ -377,6 +377,34 @@ class OverlayConfigTest {
         }
 
         @Test
+        void anInlineCommentInTheFileIsAnErrorNamingTheKey() throws IOException {
+            Path conf = write("inline.properties", "# comments on their own line are fine\n"
+                    + "identity = node.key   # the node's key\nserve=80\n");
+            assertThatThrownBy(() -> OverlayConfig.parse(Map.of("config", conf.toString()), SOURCE))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("key 'identity' in file " + conf.toAbsolutePath().normalize())
+                    .hasMessageContaining("inline comment")
+                    .hasMessageContaining("comments on their own line");
+            assertThat(dir.resolve("node.key   # the node's key")).doesNotExist();
+            Properties p = new Properties();
+            p.setProperty("overlay.config", conf.toString());
+            assertThatThrownBy(() -> OverlayConfig.servedPorts(p)).hasMessageContaining("inline comment");
+        }
+
+        @Test
+        void theDocumentedConfigFileHasNoInlineComments() throws IOException {
+            Path doc = Path.of("..", "docs", "nio.md");
+            assumeTrue(Files.exists(doc), "run from the module directory");
+            for (String line : Files.readAllLines(doc)) {
+                for (String key : OverlayConfig.KEYS) {
+                    if (line.startsWith(key + " =") || line.startsWith(key + "=")) {
+                        assertThat(line).as("docs/nio.md: " + line).doesNotContainPattern("\\s#");
+                    }
+                }
+            }
+        }
+
+        @Test
         void aMissingOrMalformedConfigFileIsNamed() throws IOException {
             Path missing = dir.resolve("missing.properties");
             assertThatThrownBy(() -> OverlayConfig.parse(Map.of("config", missing.toString()), SOURCE))

@@ -20,12 +20,16 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Server channels of the overlay provider: served ports accept overlay streams only. */
 class OverlayServerSocketChannelTest {
@@ -86,6 +90,35 @@ class OverlayServerSocketChannelTest {
         SocketChannel client = later(nodes.provider.openSocketChannel());
         assertThat(client.connect(nodes.serverAddress(port))).isTrue();
         later(accepting.get());
+    }
+
+    @Test
+    void oneOwnerPerServedPortAcrossServerSocketsAndChannels() throws Exception {
+        int port = nodes.servePort();
+        OverlayServerSocketFactory factory = new OverlayServerSocketFactory(nodes.backend);
+        ServerSocket owner = factory.createServerSocket(port);
+        // A second ServerSocket, or a channel, cannot take the port; the failed probes leave the owner intact.
+        assertThatThrownBy(() -> later(factory.createServerSocket(port))).isInstanceOf(BindException.class)
+                .hasMessageContaining("port " + port + " is already bound on the overlay");
+        ServerSocketChannel probe = later(nodes.provider.openServerSocketChannel());
+        assertThatThrownBy(() -> probe.bind(new InetSocketAddress(port))).isInstanceOf(BindException.class)
+                .hasMessageContaining("port " + port + " is already bound on the overlay");
+        probe.close();
+        owner.setSoTimeout((int) Bg.STEP.toMillis());
+        Bg<Socket> accepting = Bg.start("accept", owner::accept).awaitBlocked();
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        assertThat(client.connect(nodes.serverAddress(port))).isTrue();
+        later(accepting.get());
+
+        // Closed: connections are refused (not left hanging), and the port is free for the next owner.
+        owner.close();
+        SocketChannel refused = later(nodes.provider.openSocketChannel());
+        assertThatThrownBy(() -> refused.connect(nodes.serverAddress(port))).isInstanceOf(ConnectException.class);
+        ServerSocketChannel next = later(nodes.provider.openServerSocketChannel());
+        next.bind(new InetSocketAddress(port));
+        assertThatThrownBy(() -> later(factory.createServerSocket(port))).isInstanceOf(BindException.class);
+        next.close();
+        later(factory.createServerSocket(port)).close();
     }
 
     @Test
@@ -180,6 +213,11 @@ class OverlayServerSocketChannelTest {
         assertThat(selector.select(Bg.STEP.toMillis())).isEqualTo(1);
         assertThat(key.isAcceptable()).isTrue();
         assertThatThrownBy(selected::accept).isInstanceOf(java.net.SocketException.class);
+        // Reported once: a dispatcher loop does not spin on a key whose accept() throws.
+        selector.selectedKeys().clear();
+        assertThat(selector.selectNow()).isZero();
+        assertThat(selector.selectNow()).isZero();
+        assertThatThrownBy(selected::accept).isInstanceOf(java.net.SocketException.class);
     }
 
     @Test
@@ -204,5 +242,102 @@ class OverlayServerSocketChannelTest {
         selector.selectedKeys().clear();
         assertThat(selector.selectNow()).isZero();
         assertThat(server.accept()).isNull();
+    }
+
+    // ------------------------------------------------------------------ the process runtime
+
+    @TempDir
+    Path dir;
+
+    /** Runs {@code body} with only the given overlay.* system properties and no process runtime. */
+    private static void withOverlayProperties(Properties set, ThrowingRunnable body) throws Exception {
+        Properties saved = new Properties();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(OverlayConfig.PROPERTY_PREFIX)) {
+                saved.setProperty(name, System.getProperty(name));
+                System.clearProperty(name);
+            }
+        }
+        OverlayRuntime.reset();
+        try {
+            for (String name : set.stringPropertyNames()) {
+                System.setProperty(name, set.getProperty(name));
+            }
+            body.run();
+        } finally {
+            OverlayRuntime.reset();
+            for (String name : set.stringPropertyNames()) {
+                System.clearProperty(name);
+            }
+            for (String name : saved.stringPropertyNames()) {
+                System.setProperty(name, saved.getProperty(name));
+            }
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    private static int freeTcpPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void bindKernelServers(int port) throws Exception {
+        OverlaySelectorProvider processProvider = new OverlaySelectorProvider();
+        InetSocketAddress local = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        try (ServerSocketChannel channel = processProvider.openServerSocketChannel()) {
+            channel.bind(local);
+            assertThat(channel.getLocalAddress()).isEqualTo(local);
+        }
+        try (ServerSocket socket = new OverlayServerSocketFactory().createServerSocket(port, 1, local.getAddress())) {
+            assertThat(socket.getLocalPort()).isEqualTo(port);
+            try (Socket tcp = new Socket(local.getAddress(), port); Socket accepted = socket.accept()) {
+                assertThat(accepted.getPort()).isEqualTo(tcp.getLocalPort());
+            }
+        }
+    }
+
+    @Test
+    void kernelServersOnFixedPortsNeverStartTheRuntime() throws Exception {
+        // No overlay configuration at all: the runtime could not start ('identity' is not set), and need not.
+        withOverlayProperties(new Properties(), () -> {
+            bindKernelServers(freeTcpPort());
+            assertThat(OverlayRuntime.current()).isNull();
+        });
+        // A configuration serving another port: a kernel bind starts no node and creates no key file.
+        Path key = dir.resolve("node.key");
+        int served = nodes.unusedPort();
+        Properties props = new Properties();
+        props.setProperty("overlay.identity", key.toString());
+        props.setProperty("overlay.bind", "127.0.0.1:0");
+        props.setProperty("overlay.serve", String.valueOf(served));
+        withOverlayProperties(props, () -> {
+            bindKernelServers(freeTcpPort());
+            assertThat(OverlayRuntime.current()).isNull();
+            assertThat(Files.exists(key)).isFalse();
+            // Only the served port needs the runtime.
+            try (ServerSocketChannel channel = new OverlaySelectorProvider().openServerSocketChannel()) {
+                channel.bind(new InetSocketAddress(served));
+                assertThat(OverlayRuntime.current()).isNotNull();
+                assertThat(channel.getLocalAddress()).isEqualTo(
+                        new InetSocketAddress(OverlayRuntime.current().localHandle(), served));
+            }
+        });
+        // A runtime that cannot start fails served ports only.
+        Properties broken = new Properties();
+        broken.setProperty("overlay.serve", String.valueOf(served));
+        withOverlayProperties(broken, () -> {
+            bindKernelServers(freeTcpPort());
+            try (ServerSocketChannel channel = new OverlaySelectorProvider().openServerSocketChannel()) {
+                assertThatThrownBy(() -> channel.bind(new InetSocketAddress(served)))
+                        .isInstanceOf(IOException.class).hasMessageContaining("'identity' is not set");
+            }
+            assertThatThrownBy(() -> new OverlayServerSocketFactory().createServerSocket(served))
+                    .isInstanceOf(IOException.class).hasMessageContaining("'identity' is not set");
+            bindKernelServers(freeTcpPort()); // the recorded failure does not break kernel servers
+        });
     }
 }

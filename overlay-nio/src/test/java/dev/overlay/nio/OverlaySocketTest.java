@@ -115,6 +115,40 @@ class OverlaySocketTest {
     }
 
     @Test
+    void ordinaryNamesNeverAskTheBackendAndOverlayNamesSkipDns() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        OverlaySocketFactory factory = new OverlaySocketFactory(() -> {
+            asked.incrementAndGet();
+            return client;
+        });
+        // An unresolved ordinary name is the kernel's to report; the backend (the runtime) is never asked.
+        try (Socket s = factory.createSocket()) {
+            assertThatThrownBy(() -> s.connect(InetSocketAddress.createUnresolved("no-such-host.invalid", port), TIMEOUT_MS))
+                    .isInstanceOf(java.net.UnknownHostException.class);
+        }
+        assertThat(asked).hasValue(0);
+
+        // createSocket(String, ...) keeps a .overlay name unresolved and returns an OverlaySocket.
+        String name = server.id().name();
+        assertThat(OverlaySocketFactory.target(name, port).isUnresolved()).isTrue();
+        assertThat(OverlaySocketFactory.target("127.0.0.1", port).isUnresolved()).isFalse();
+        try (ServerSocket ss = new OverlayServerSocket(server, port)) {
+            CompletableFuture<Socket> accepted = acceptAsync(ss);
+            try (Socket c = factory.createSocket(name, port); Socket a = accepted.get(30, TimeUnit.SECONDS)) {
+                assertThat(c).isInstanceOf(OverlaySocket.class);
+                assertThat(OverlaySocket.peerKey(c)).isEqualTo(server.id());
+                assertThat(OverlaySocket.peerKey(a)).isEqualTo(client.id());
+            }
+        }
+        try (ServerSocket kernel = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = factory.createSocket(InetAddress.getLoopbackAddress(), kernel.getLocalPort());
+             Socket a = kernel.accept()) {
+            assertThat(c).isInstanceOf(OverlaySocket.class); // the connected variants return an OverlaySocket
+            assertThat(OverlaySocket.peerKey(c)).isNull();
+        }
+    }
+
+    @Test
     void connectsToAnUnresolvedOverlayName() throws Exception {
         try (ServerSocket ss = new OverlayServerSocket(server, port)) {
             CompletableFuture<Socket> accepted = acceptAsync(ss);

@@ -129,6 +129,11 @@ final class TwoNodes implements AutoCloseable {
         }
 
         @Override
+        public boolean serves(int port) {
+            return served.contains(port);
+        }
+
+        @Override
         public StreamListener listener(int port) {
             calls.incrementAndGet();
             if (!served.contains(port)) {
