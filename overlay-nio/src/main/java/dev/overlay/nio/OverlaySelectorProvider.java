@@ -14,8 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.AbstractSelector;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -43,8 +41,6 @@ import java.util.function.Supplier;
 public class OverlaySelectorProvider extends SelectorProvider {
     private final Supplier<OverlayBackend> backendSource;
     private volatile OverlayBackend backend;
-    /** Served ports a server channel of this provider is bound to (one at a time, like a kernel port). */
-    private final Set<Integer> boundServedPorts = ConcurrentHashMap.newKeySet();
 
     /**
      * The provider the JDK instantiates from {@code -Djava.nio.channels.spi.SelectorProvider}: its
@@ -126,14 +122,6 @@ public class OverlaySelectorProvider extends SelectorProvider {
         } catch (RuntimeException | Error e) {
             throw new IOException("overlay unavailable: " + e.getMessage(), e);
         }
-    }
-
-    boolean claimServedPort(int port) {
-        return boundServedPorts.add(port);
-    }
-
-    void releaseServedPort(int port) {
-        boundServedPorts.remove(port);
     }
 
     // ------------------------------------------------------------------ SelectorProvider
