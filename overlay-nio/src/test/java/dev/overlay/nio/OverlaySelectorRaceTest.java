@@ -1,0 +1,159 @@
+package dev.overlay.nio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link OverlaySelector} under races: registration against closes, stale wake-ups, concurrent interest changes. */
+class OverlaySelectorRaceTest {
+    private static TwoNodes nodes;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeAll
+    static void startNodes() throws IOException {
+        nodes = new TwoNodes();
+    }
+
+    @AfterAll
+    static void stopNodes() throws IOException {
+        nodes.close();
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T later(T c) {
+        toClose.add(c);
+        return c;
+    }
+
+    private Pipe pipe() throws IOException {
+        Pipe p = nodes.provider.openPipe();
+        later(p.sink());
+        later(p.source());
+        p.source().configureBlocking(false);
+        p.sink().configureBlocking(false);
+        return p;
+    }
+
+    /** The wrapper's platform channel (a package-private seam: closes it underneath the wrapper). */
+    private static Channel platformOf(Object wrapper) throws ReflectiveOperationException {
+        Field f = wrapper.getClass().getDeclaredField("platform");
+        f.setAccessible(true);
+        return (Channel) f.get(wrapper);
+    }
+
+    // ------------------------------------------------------------------ register against close
+
+    @Test
+    void registeringAfterThePlatformChannelClosedThrowsClosedChannelExceptionAndLeavesNoKey() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        Pipe p = pipe();
+        // The state between the platform channel's close and the wrapper's keys.cancelAndWake():
+        // the wrapper is open, its platform channel is not.
+        platformOf(p.source()).close();
+        assertThat(p.source().isOpen()).isTrue();
+        assertThatThrownBy(() -> p.source().register(selector, SelectionKey.OP_READ))
+                .isInstanceOf(ClosedChannelException.class);
+        assertThat(selector.keys()).isEmpty();
+        assertThat(p.source().keyFor(selector)).isNull();
+        assertThat(selector.selectNow()).isZero();
+
+        p.source().close(); // cancels whatever keys the channel has; the next select must not throw
+        assertThat(selector.selectNow()).isZero();
+        assertThat(selector.keys()).isEmpty();
+
+        // the selector is still fine for other channels
+        Pipe q = pipe();
+        SelectionKey k = q.source().register(selector, SelectionKey.OP_READ);
+        q.sink().write(ByteBuffer.allocate(1));
+        assertThat(selector.select(10_000)).isEqualTo(1);
+        assertThat(selector.selectedKeys()).containsExactly(k);
+    }
+
+    @Test
+    void registeringWhileTheSelectorClosesLeavesNothingBehind() throws Exception {
+        List<Pipe> pipes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            pipes.add(pipe());
+        }
+        CyclicBarrier start = new CyclicBarrier(2);
+        CyclicBarrier end = new CyclicBarrier(2);
+        AtomicReference<Selector> current = new AtomicReference<>();
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        int rounds = 1500;
+        Thread registrar = new Thread(() -> {
+            try {
+                for (int r = 0; r < rounds; r++) {
+                    start.await(10, TimeUnit.SECONDS);
+                    Selector s = current.get();
+                    for (Pipe p : pipes) {
+                        try {
+                            p.source().register(s, SelectionKey.OP_READ);
+                        } catch (ClosedSelectorException | ClosedChannelException expected) {
+                            // the close won
+                        } catch (Throwable e) {
+                            unexpected.compareAndSet(null, e);
+                        }
+                    }
+                    end.await(10, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                unexpected.compareAndSet(null, e);
+            }
+        }, "registrar");
+        registrar.setDaemon(true);
+        registrar.start();
+        for (int r = 0; r < rounds && unexpected.get() == null; r++) {
+            OverlaySelector s = (OverlaySelector) nodes.provider.openSelector();
+            current.set(s);
+            start.await(10, TimeUnit.SECONDS);
+            try {
+                s.close();
+            } catch (Throwable e) {
+                unexpected.compareAndSet(null, e);
+            }
+            end.await(10, TimeUnit.SECONDS);
+            assertThat(s.innerSelector().isOpen()).as("inner selector of round " + r).isFalse();
+            for (Pipe p : pipes) {
+                SelectionKey left = p.source().keyFor(s);
+                assertThat(left).as("key left behind in round " + r).isNull();
+            }
+        }
+        registrar.join(10_000);
+        assertThat(unexpected.get()).isNull();
+        // every pipe can still be registered and selected
+        Selector selector = later(nodes.provider.openSelector());
+        for (Pipe p : pipes) {
+            p.source().register(selector, SelectionKey.OP_READ);
+            p.sink().write(ByteBuffer.allocate(1));
+        }
+        long deadline = System.nanoTime() + Bg.STEP.toNanos();
+        while (selector.selectedKeys().size() < pipes.size() && System.nanoTime() - deadline < 0) {
+            selector.select(100);
+        }
+        assertThat(selector.selectedKeys()).hasSize(pipes.size());
+    }
+}
