@@ -367,6 +367,10 @@ public final class OverlaySelector extends AbstractSelector {
                 quietWakeups++;
             }
         } finally {
+            // Every selection consumes a pending wake-up, whatever it returns (as the JDK's do):
+            // otherwise a wakeup() followed by a selection that found a key ready would make the
+            // next selection return 0 at once.
+            wakeupPending.set(false);
             selectLock.unlock();
         }
     }

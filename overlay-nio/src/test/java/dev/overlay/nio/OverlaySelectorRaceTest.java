@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.Pipe;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -63,6 +67,36 @@ class OverlaySelectorRaceTest {
         Field f = wrapper.getClass().getDeclaredField("platform");
         f.setAccessible(true);
         return (Channel) f.get(wrapper);
+    }
+
+    private record Pair(SocketChannel client, SocketChannel accepted) {}
+
+    /** A connected overlay pair, both ends non-blocking. */
+    private Pair overlayPair() throws IOException {
+        ServerSocketChannel server = later(nodes.provider.openServerSocketChannel());
+        server.bind(new InetSocketAddress(nodes.servePort()));
+        InetSocketAddress local = (InetSocketAddress) server.getLocalAddress();
+        SocketChannel client = later(nodes.provider.openSocketChannel());
+        assertThat(client.connect(nodes.serverAddress(local.getPort()))).isTrue();
+        SocketChannel accepted = later(server.accept());
+        client.configureBlocking(false);
+        accepted.configureBlocking(false);
+        return new Pair(client, accepted);
+    }
+
+    private static void selectUntil(Selector selector, SelectionKey k) throws IOException {
+        long deadline = System.nanoTime() + Bg.STEP.toNanos();
+        while (!selector.selectedKeys().contains(k)) {
+            assertThat(System.nanoTime() - deadline).as("selected " + selector.selectedKeys()).isNegative();
+            selector.select(100);
+        }
+    }
+
+    private static void drain(ReadableByteChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        while (ch.read(b.clear()) > 0) {
+            // discard
+        }
     }
 
     // ------------------------------------------------------------------ register against close
@@ -155,5 +189,46 @@ class OverlaySelectorRaceTest {
             selector.select(100);
         }
         assertThat(selector.selectedKeys()).hasSize(pipes.size());
+    }
+
+    // ------------------------------------------------------------------ stale wake-ups
+
+    /**
+     * wakeup(), then a selection that finds {@code k} ready: the wake-up is consumed, so once
+     * {@code k}'s channel is drained a timed selection blocks until its timeout.
+     */
+    private static void aWakeupIsConsumedByASelectionThatFindsAKey(Selector selector, SelectionKey k,
+            ReadableByteChannel readable) throws IOException {
+        selectUntil(selector, k); // k's channel is ready
+        selector.selectedKeys().clear();
+        selector.wakeup();
+        assertThat(selector.select()).isEqualTo(1);
+        assertThat(selector.selectedKeys()).containsExactly(k);
+        drain(readable);
+        selector.selectedKeys().clear();
+        long t0 = System.nanoTime();
+        assertThat(selector.select(300)).isZero();
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("select(300) took").isGreaterThanOrEqualTo(290);
+    }
+
+    @Test
+    void aWakeupConsumedByASelectionWithAKernelKeyReadyIsNotSeenAgain() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        Pipe p = pipe();
+        SelectionKey k = p.source().register(selector, SelectionKey.OP_READ);
+        p.sink().write(ByteBuffer.allocate(3));
+        aWakeupIsConsumedByASelectionThatFindsAKey(selector, k, p.source());
+    }
+
+    @Test
+    void aWakeupConsumedByASelectionWithAnOverlayKeyReadyIsNotSeenAgain() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        Pair p = overlayPair();
+        SelectionKey k = p.accepted().register(selector, SelectionKey.OP_READ);
+        ByteBuffer b = ByteBuffer.allocate(3);
+        while (b.hasRemaining()) {
+            p.client().write(b);
+        }
+        aWakeupIsConsumedByASelectionThatFindsAKey(selector, k, p.accepted());
     }
 }
