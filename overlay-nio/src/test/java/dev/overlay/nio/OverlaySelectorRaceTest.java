@@ -18,6 +18,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -230,5 +231,98 @@ class OverlaySelectorRaceTest {
             p.client().write(b);
         }
         aWakeupIsConsumedByASelectionThatFindsAKey(selector, k, p.accepted());
+    }
+
+    // ------------------------------------------------------------------ concurrent interest changes
+
+    @Test
+    void concurrentInterestChangesLeaveTheInnerKeyWithTheOuterInterest() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        Pipe p = pipe();
+        OverlayKey k = (OverlayKey) p.sink().register(selector, 0); // a sink: OP_WRITE only
+        SelectionKey ik = k.inner();
+        assertThat(ik).isNotNull();
+        k.beforeInnerWrite = Thread::yield; // widens the window between the update and the inner write
+        int threads = 3;
+        int rounds = 2000;
+        CyclicBarrier barrier = new CyclicBarrier(threads + 1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread w = new Thread(() -> {
+                try {
+                    for (int r = 0; r < rounds; r++) {
+                        barrier.await(10, TimeUnit.SECONDS);
+                        // one thread sets, the others clear or OR in: the last inner write must not be stale
+                        switch ((id + r) % 3) {
+                            case 0 -> k.interestOps(0);
+                            case 1 -> k.interestOpsOr(SelectionKey.OP_WRITE);
+                            default -> k.interestOpsAnd(0);
+                        }
+                        switch ((id + r + 1) % 3) {
+                            case 0 -> k.interestOps(SelectionKey.OP_WRITE);
+                            case 1 -> k.interestOps(0);
+                            default -> k.interestOpsOr(SelectionKey.OP_WRITE);
+                        }
+                        barrier.await(10, TimeUnit.SECONDS);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "interest-" + t);
+            w.setDaemon(true);
+            w.start();
+            workers.add(w);
+        }
+        int mismatches = 0;
+        for (int r = 0; r < rounds && failure.get() == null; r++) {
+            barrier.await(10, TimeUnit.SECONDS); // go
+            barrier.await(10, TimeUnit.SECONDS); // all done
+            if (ik.interestOps() != k.interestOps()) {
+                mismatches++;
+            }
+        }
+        for (Thread w : workers) {
+            w.join(10_000);
+        }
+        assertThat(failure.get()).isNull();
+        k.beforeInnerWrite = null;
+        assertThat(mismatches).as("rounds ending with the inner interest != the outer one").isZero();
+
+        // and the selector reports what the key is interested in
+        k.interestOps(SelectionKey.OP_WRITE);
+        assertThat(selector.selectNow()).isEqualTo(1);
+        assertThat(k.readyOps()).isEqualTo(SelectionKey.OP_WRITE);
+    }
+
+    @Test
+    void anInterestChangeOvertakenByAnotherDoesNotLeaveTheInnerKeyStale() throws Exception {
+        Selector selector = later(nodes.provider.openSelector());
+        Pipe p = pipe();
+        OverlayKey k = (OverlayKey) p.sink().register(selector, 0); // a sink: OP_WRITE only, writable now
+        CountDownLatch updated = new CountDownLatch(1);
+        CountDownLatch overtaken = new CountDownLatch(1);
+        Thread slow = new Thread(() -> k.interestOps(0), "slow");
+        k.beforeInnerWrite = () -> {
+            if (Thread.currentThread() == slow && updated.getCount() > 0) {
+                updated.countDown();
+                try {
+                    overtaken.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        slow.start();
+        assertThat(updated.await(10, TimeUnit.SECONDS)).isTrue(); // slow set 0, has not written the inner key
+        k.interestOpsOr(SelectionKey.OP_WRITE); // overtakes it: inner key gets OP_WRITE
+        overtaken.countDown(); // slow's write of 0 lands last
+        slow.join(10_000);
+        k.beforeInnerWrite = null;
+        assertThat(k.interestOps()).isEqualTo(SelectionKey.OP_WRITE);
+        assertThat(k.inner().interestOps()).isEqualTo(SelectionKey.OP_WRITE);
+        assertThat(selector.selectNow()).isEqualTo(1);
+        assertThat(k.readyOps()).isEqualTo(SelectionKey.OP_WRITE);
     }
 }
