@@ -19,7 +19,7 @@ final class ChannelKeys {
             } else {
                 key.bindOverlay();
             }
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // also ClosedChannelException, which bindKernel throws undeclared
             keys.remove(key);
             throw e;
         }

@@ -101,14 +101,17 @@ final class OverlayKey extends AbstractSelectionKey {
         }
     }
 
+    /** Test seam: runs between the update of the interest set and its write to the inner key. */
+    volatile Runnable beforeInnerWrite;
+
     private void apply(int old, int ops) {
+        Runnable hook = beforeInnerWrite;
+        if (hook != null) {
+            hook.run();
+        }
         SelectionKey ik = inner;
         if (ik != null) {
-            try {
-                ik.interestOps(ops);
-            } catch (CancelledKeyException e) {
-                // the channel just became overlay or closed; the overlay side reads `interest`
-            }
+            syncInner(ik);
         }
         if (overlay && (ops & ~old) != 0) {
             selector.signal(this); // newly interesting: the channel may be ready already
@@ -157,9 +160,28 @@ final class OverlayKey extends AbstractSelectionKey {
             throw Sneaky.rethrow(e);
         }
         inner = ik;
-        int now = interest.get();
-        if (now != ops) {
-            ik.interestOps(now); // interest changed while registering
+        if (interest.get() != ops) {
+            syncInner(ik); // interest changed while registering
+        }
+    }
+
+    /**
+     * Copies the interest set to the inner key until it stays put. The atomic update of
+     * {@code interest} and the write to the inner key are separate steps, so two threads
+     * changing the interest at once could otherwise leave the inner key with the older set
+     * (A sets READ, B ORs in WRITE, A's inner write lands last: OP_WRITE never reported). The
+     * last thread to write the inner key sees afterwards that {@code interest} still equals what
+     * it wrote; any later change to {@code interest} is followed by its own write.
+     */
+    private void syncInner(SelectionKey ik) {
+        try {
+            int v;
+            do {
+                v = interest.get();
+                ik.interestOps(v);
+            } while (interest.get() != v);
+        } catch (CancelledKeyException e) {
+            // the channel just became overlay or closed; the overlay side reads `interest`
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.overlay.nio;
 
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
 import java.nio.channels.SelectableChannel;
@@ -102,19 +103,63 @@ public final class OverlaySelector extends AbstractSelector {
         keys.add(k);
         try {
             r.attachKey(k);
-        } catch (RuntimeException | Error e) {
-            keys.remove(k);
-            throw e;
+        } catch (Throwable e) {
+            // Typically the platform channel closed before this channel's close cancelled its keys
+            // (bindKernel throws ClosedChannelException, undeclared). The channel never adds k:
+            // forget it here, or it stays a valid orphan in keys() and its fd in the inner selector.
+            abandon(k);
+            throw registerFailure(ch, e);
         }
         if (!isOpen()) {
-            // closed while registering: the close may have missed this key
-            keys.remove(k);
-            k.dropInner();
-            r.detachKey(k);
-            deregister(k);
+            // closed while registering: the close may have missed this key. The channel has not
+            // added k (it does so once this method returns), so it must not be deregistered.
+            abandon(k);
             throw new ClosedSelectorException();
         }
         return k;
+    }
+
+    /** Forgets a key whose registration failed: the channel never added it. */
+    private void abandon(OverlayKey k) {
+        keys.remove(k);
+        try {
+            k.dropInner();
+            k.target.detachKey(k);
+        } finally {
+            k.cancel(); // invalid from now on; processCancelled sees the channel never added it
+        }
+    }
+
+    /** What {@code register} throws for {@code e}: its own kind if unchecked, ClosedChannelException if the channel closed. */
+    private static RuntimeException registerFailure(SelectableChannel ch, Throwable e) {
+        if (e instanceof RuntimeException re) {
+            throw re;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        if (e instanceof ClosedChannelException || !ch.isOpen()) {
+            ClosedChannelException cce = e instanceof ClosedChannelException c ? c : new ClosedChannelException();
+            if (cce != e) {
+                cce.initCause(e);
+            }
+            throw Sneaky.rethrow(cce); // SelectableChannel.register declares it
+        }
+        throw new IllegalStateException("registration failed: " + e, e);
+    }
+
+    /**
+     * Deregisters {@code k} from its channel if the channel holds it. A key whose registration
+     * failed, or whose registration is still under way when the selector closes, was never added
+     * by the channel, and {@code AbstractSelectableChannel.removeKey} would throw
+     * NullPointerException for it. {@code keyFor} takes the channel's key lock, which the
+     * registering thread holds from before this selector's {@code register} until the channel
+     * added the key, so it waits for an ongoing registration to end.
+     */
+    private void deregisterIfAdded(OverlayKey k) {
+        if (k.channel().keyFor(this) == k) {
+            deregister(k);
+        }
     }
 
     /** The provider's channels, each with its registration side; null for any other channel. */
@@ -224,10 +269,9 @@ public final class OverlaySelector extends AbstractSelector {
         wakeup();
         selectLock.lock();
         try {
+            Throwable failure = null;
             for (OverlayKey k : keys) {
-                k.dropInner();
-                k.target.detachKey(k);
-                deregister(k);
+                failure = forget(k, failure);
             }
             keys.clear();
             selected.clear();
@@ -238,9 +282,13 @@ public final class OverlaySelector extends AbstractSelector {
             synchronized (cancelled) { // AbstractSelector's contract for this set
                 cancelled.clear();
             }
-            inner.close();
+            rethrow(failure);
         } finally {
-            selectLock.unlock();
+            try {
+                inner.close();
+            } finally {
+                selectLock.unlock();
+            }
         }
     }
 
@@ -319,6 +367,10 @@ public final class OverlaySelector extends AbstractSelector {
                 quietWakeups++;
             }
         } finally {
+            // Every selection consumes a pending wake-up, whatever it returns (as the JDK's do):
+            // otherwise a wakeup() followed by a selection that found a key ready would make the
+            // next selection return 0 at once.
+            wakeupPending.set(false);
             selectLock.unlock();
         }
     }
@@ -404,16 +456,52 @@ public final class OverlaySelector extends AbstractSelector {
             copy = new ArrayList<>(cancelled);
             cancelled.clear();
         }
+        Throwable failure = null;
         for (SelectionKey sk : copy) {
             OverlayKey k = (OverlayKey) sk;
             keys.remove(k);
             selected.remove(k);
             level.remove(k);
-            k.dropInner();
-            k.target.detachKey(k);
-            deregister(k);
+            failure = forget(k, failure);
         }
+        rethrow(failure);
         return true;
+    }
+
+    /**
+     * Drops {@code k}'s inner key, detaches it from its channel and deregisters it, each step
+     * whatever the others did, so that one key cannot stop a batch; returns the first failure.
+     */
+    private Throwable forget(OverlayKey k, Throwable failure) {
+        try {
+            try {
+                k.dropInner();
+            } finally {
+                try {
+                    k.target.detachKey(k);
+                } finally {
+                    deregisterIfAdded(k);
+                }
+            }
+        } catch (Throwable e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        }
+        return failure;
+    }
+
+    private static void rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
     }
 
     private void processDeferred() throws IOException {
@@ -426,7 +514,7 @@ public final class OverlaySelector extends AbstractSelector {
             if (d.key().isValid() && keys.contains(d.key())) {
                 try {
                     d.key().bindKernel(d.kernel());
-                } catch (RuntimeException e) {
+                } catch (Exception e) { // ClosedChannelException (undeclared) or a runtime one
                     d.key().cancel(); // its platform channel was closed meanwhile
                 }
             }
