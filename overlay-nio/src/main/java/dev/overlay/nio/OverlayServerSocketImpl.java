@@ -256,7 +256,10 @@ public class OverlayServerSocketImpl extends SocketImpl {
                 if (listener.isClosed()) {
                     throw new SocketException("the overlay listener of port " + localport + " was closed");
                 }
-                if (timeout == 0) {
+                if (!OverlayStream.isVirtualThread()) {
+                    // platform threads ignore interrupts (keeping the status), as the JDK's sockets do
+                    OverlayStream.awaitUninterruptiblyLocked(arrived, timeout == 0 ? 0 : deadline, "Accept");
+                } else if (timeout == 0) {
                     arrived.await();
                 } else {
                     long left = deadline - System.nanoTime();

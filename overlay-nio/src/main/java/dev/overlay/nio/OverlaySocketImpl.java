@@ -335,7 +335,7 @@ public class OverlaySocketImpl extends SocketImpl {
         CompletableFuture<OverlayStream> opening = b.open(target, limit);
         OverlayStream s;
         try {
-            CompletableFuture.anyOf(opening, abort).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            awaitEither(opening, abort, deadline);
             if (abort.isDone()) {
                 throw new SocketException("Socket closed");
             }
@@ -367,6 +367,7 @@ public class OverlaySocketImpl extends SocketImpl {
                 s.reset(StreamError.NO_ERROR);
                 throw new SocketException("Socket closed");
             }
+            s.setPlatformUninterruptible(true);
             stream = s; // close() from now on resets it, which wakes awaitOpen
         } finally {
             lock.unlock();
@@ -403,6 +404,34 @@ public class OverlaySocketImpl extends SocketImpl {
     }
 
     /** A stream that arrives after its connect gave up is reset at once. */
+    /**
+     * Waits for either future; a platform thread ignores interrupts (keeping the status) as the JDK's
+     * sockets do, a virtual thread gets the InterruptedException (the socket is then closed).
+     */
+    private static void awaitEither(CompletableFuture<?> a, CompletableFuture<?> b, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        CompletableFuture<Object> either = CompletableFuture.anyOf(a, b);
+        if (OverlayStream.isVirtualThread()) {
+            either.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return;
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try {
+                    either.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private static void abandon(CompletableFuture<OverlayStream> opening) {
         opening.thenAccept(s -> s.reset(StreamError.NO_ERROR));
     }
@@ -465,6 +494,7 @@ public class OverlaySocketImpl extends SocketImpl {
                 throw new SocketException("Socket closed");
             }
             backend = b;
+            s.setPlatformUninterruptible(true);
             stream = s;
             peer = s.peer();
             connectStarted = true;

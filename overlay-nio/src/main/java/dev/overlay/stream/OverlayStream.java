@@ -399,6 +399,10 @@ public final class OverlayStream implements Closeable {
     // ------------------------------------------------------------------ loop side
 
     private void awaitLocked(long deadline, String what) throws IOException {
+        if (platformUninterruptible && !isVirtualThread()) {
+            awaitUninterruptiblyLocked(changed, deadline, what);
+            return;
+        }
         try {
             if (deadline == 0) {
                 changed.await();
@@ -411,6 +415,69 @@ public final class OverlayStream implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException(what + " interrupted");
+        }
+    }
+
+    private volatile boolean platformUninterruptible;
+
+    /**
+     * Makes the blocking operations of this stream ignore interrupts on platform threads, as the JDK's
+     * sockets do (the interrupt status is kept); virtual threads still get an {@link InterruptedIOException}.
+     */
+    public void setPlatformUninterruptible(boolean on) {
+        platformUninterruptible = on;
+    }
+
+    /**
+     * One wait on {@code c} (held) that ignores interrupts and keeps the interrupt status: returns when
+     * signalled (or spuriously), throws {@link SocketTimeoutException} once {@code deadline} (0: none) passed.
+     */
+    public static void awaitUninterruptiblyLocked(Condition c, long deadline, String what) throws SocketTimeoutException {
+        if (deadline == 0) {
+            c.awaitUninterruptibly();
+            return;
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException(what + " timed out");
+                }
+                try {
+                    c.awaitNanos(left);
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+    private static java.lang.invoke.MethodHandle isVirtualHandle() {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    java.lang.invoke.MethodType.methodType(boolean.class));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // JDK 17-20: no virtual threads
+        }
+    }
+
+    /** Whether the current thread is a virtual thread ({@code Thread.isVirtual()}, false before JDK 21). */
+    public static boolean isVirtualThread() {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+        } catch (Throwable t) {
+            return false;
         }
     }
 

@@ -294,30 +294,99 @@ class OverlaySocketTest {
         }
     }
 
+    private static void awaitParked(Thread t) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            assertThat(System.nanoTime() - deadline).as("thread never blocked").isNegative();
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
-    void interruptingABlockedReaderClosesTheSocket() throws Exception {
+    void aPlatformThreadWithItsInterruptStatusSetStillReadsAndKeepsTheSocketAndTheStatus() throws Exception {
         try (ServerSocket ss = new OverlayServerSocket(server, port)) {
             CompletableFuture<Socket> accepted = acceptAsync(ss);
             try (Socket c = connect(); Socket a = accepted.get(30, TimeUnit.SECONDS)) {
-                CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+                CountDownLatch reading = new CountDownLatch(1);
+                CompletableFuture<Object> outcome = new CompletableFuture<>();
                 Thread t = new Thread(() -> {
+                    Thread.currentThread().interrupt();
+                    reading.countDown();
                     try {
-                        c.getInputStream().read();
-                        outcome.complete(null);
+                        int b = c.getInputStream().read();
+                        outcome.complete(Thread.currentThread().isInterrupted() ? b : new AssertionError("interrupt status lost"));
                     } catch (Throwable e) {
-                        outcome.complete(Thread.currentThread().isInterrupted() ? e : new AssertionError("interrupt status lost", e));
+                        outcome.complete(e);
                     }
                 });
                 t.start();
-                while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-                    Thread.onSpinWait();
-                }
-                t.interrupt();
-                assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketException.class)
-                        .hasMessage("Closed by interrupt");
-                assertThat(c.isClosed()).isFalse(); // Socket's own flag; the impl is closed:
-                assertThatThrownBy(() -> c.getInputStream().read()).isInstanceOf(SocketException.class);
+                reading.await();
+                awaitParked(t);
+                a.getOutputStream().write(42);
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isEqualTo(42);
+                t.join(30_000);
+                assertThat(c.isClosed()).isFalse();
+                c.getOutputStream().write(7); // still usable both ways
+                assertThat(a.getInputStream().read()).isEqualTo(7);
             }
+        }
+    }
+
+    @Test
+    void interruptingABlockedPlatformReaderKeepsItWaitingUntilDataArrives() throws Exception {
+        try (ServerSocket ss = new OverlayServerSocket(server, port)) {
+            CompletableFuture<Socket> accepted = acceptAsync(ss);
+            try (Socket c = connect(); Socket a = accepted.get(30, TimeUnit.SECONDS)) {
+                CountDownLatch reading = new CountDownLatch(1);
+                CompletableFuture<Object> outcome = new CompletableFuture<>();
+                Thread t = new Thread(() -> {
+                    reading.countDown();
+                    try {
+                        int b = c.getInputStream().read();
+                        outcome.complete(Thread.currentThread().isInterrupted() ? b : new AssertionError("interrupt status lost"));
+                    } catch (Throwable e) {
+                        outcome.complete(e);
+                    }
+                });
+                t.start();
+                reading.await();
+                awaitParked(t);
+                t.interrupt();
+                // bounded wait: the old behaviour ended the read at once with "Closed by interrupt"
+                assertThatThrownBy(() -> outcome.get(300, TimeUnit.MILLISECONDS))
+                        .isInstanceOf(java.util.concurrent.TimeoutException.class);
+                awaitParked(t);
+                assertThat(outcome).isNotDone();
+                a.getOutputStream().write(42);
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isEqualTo(42);
+                t.join(30_000);
+                assertThat(c.isClosed()).isFalse();
+                c.getOutputStream().write(7);
+                assertThat(a.getInputStream().read()).isEqualTo(7);
+            }
+        }
+    }
+
+    @Test
+    void interruptingABlockedPlatformAcceptKeepsItWaiting() throws Exception {
+        try (ServerSocket ss = new OverlayServerSocket(server, port)) {
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (Socket s = ss.accept()) {
+                    outcome.complete(Thread.currentThread().isInterrupted() ? s.getClass() : new AssertionError("interrupt status lost"));
+                } catch (Throwable e) {
+                    outcome.complete(e);
+                }
+            });
+            t.start();
+            awaitParked(t);
+            t.interrupt();
+            assertThatThrownBy(() -> outcome.get(300, TimeUnit.MILLISECONDS))
+                    .isInstanceOf(java.util.concurrent.TimeoutException.class);
+            try (Socket c = connect()) {
+                assertThat(outcome.get(30, TimeUnit.SECONDS)).isNotInstanceOf(Throwable.class);
+            }
+            assertThat(ss.isClosed()).isFalse();
         }
     }
 
