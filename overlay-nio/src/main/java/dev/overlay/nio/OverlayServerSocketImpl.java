@@ -55,6 +55,11 @@ public class OverlayServerSocketImpl extends SocketImpl {
     // ---- guarded by lock
     private boolean closed;
     private ServerSocket kernel;
+    /**
+     * Before bind: an unbound platform server socket that reports, validates and answers options as the
+     * JDK does; it becomes the kernel socket of a kernel bind and is closed by an overlay bind or close.
+     */
+    private ServerSocket probe;
     private InetSocketAddress kernelBind;
     private StreamListener listener;
     private OverlayBackend backend;
@@ -135,13 +140,22 @@ public class OverlayServerSocketImpl extends SocketImpl {
                 } else {
                     backend = b;
                     listener = l;
+                    if (probe != null) {
+                        try {
+                            probe.close();
+                        } catch (IOException e) {
+                            // an unbound socket: nothing to lose
+                        }
+                        probe = null;
+                    }
                     localport = port;
                     address = b.localHandle();
                     l.setReadinessListener(this::signalArrival);
                     return;
                 }
             }
-            ServerSocket k = kernels.newServerSocket();
+            ServerSocket k = probe != null ? probe : kernels.newServerSocket();
+            probe = null;
             try {
                 for (Option o : pending) {
                     o.apply(k);
@@ -290,6 +304,14 @@ public class OverlayServerSocketImpl extends SocketImpl {
             closed = true;
             k = kernel;
             l = listener;
+            if (probe != null) {
+                try {
+                    probe.close();
+                } catch (IOException e) {
+                    // an unbound socket: nothing to lose
+                }
+                probe = null;
+            }
             arrived.signalAll();
         } finally {
             lock.unlock();
@@ -419,6 +441,10 @@ public class OverlayServerSocketImpl extends SocketImpl {
             k.setOption(name, value);
             return;
         }
+        ServerSocket p = probe();
+        if (p != null) {
+            p.setOption(name, value); // validates as the JDK does
+        }
         if (name == StandardSocketOptions.SO_RCVBUF) {
             setOption(SocketOptions.SO_RCVBUF, value);
         } else if (name == StandardSocketOptions.SO_REUSEADDR) {
@@ -449,13 +475,44 @@ public class OverlayServerSocketImpl extends SocketImpl {
         } else if (name == StandardSocketOptions.SO_REUSEADDR) {
             return (T) getOption(SocketOptions.SO_REUSEADDR);
         }
+        ServerSocket p = probe();
+        if (p != null) {
+            return p.getOption(name);
+        }
         throw new UnsupportedOperationException("'" + name + "' not supported on overlay server sockets");
     }
 
     @Override
     protected Set<SocketOption<?>> supportedOptions() {
         ServerSocket k = kernel();
-        return k != null ? k.supportedOptions() : OVERLAY_OPTIONS;
+        if (k != null) {
+            return k.supportedOptions();
+        }
+        try {
+            ServerSocket p = probe();
+            if (p != null) {
+                return p.supportedOptions();
+            }
+        } catch (IOException e) {
+            // no platform socket to ask: the overlay's own options
+        }
+        return OVERLAY_OPTIONS;
+    }
+
+    /** The platform server socket standing in for this one before bind (created on first use), else null. */
+    private ServerSocket probe() throws IOException {
+        lock.lock();
+        try {
+            if (closed || listener != null || kernel != null) {
+                return null;
+            }
+            if (probe == null) {
+                probe = kernels.newServerSocket();
+            }
+            return probe;
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ not for a listening socket

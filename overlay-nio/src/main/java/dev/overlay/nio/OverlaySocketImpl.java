@@ -97,6 +97,11 @@ public class OverlaySocketImpl extends SocketImpl {
     /** Options set before the socket knew what it is, replayed on the kernel socket. */
     private final List<KernelOption> pending = new ArrayList<>();
     private InetSocketAddress bindRequest;
+    /**
+     * Before connect: an unconnected platform socket that reports, validates and answers options as the
+     * JDK does; it becomes the kernel socket of a kernel connect and is closed by an overlay connect.
+     */
+    private Socket probe;
 
     // ---- options as this side remembers them (overlay and not yet connected)
     private volatile int timeoutMillis;
@@ -232,7 +237,8 @@ public class OverlaySocketImpl extends SocketImpl {
 
     /** A kernel socket with the options set so far; kept in {@link #kernel}. */
     private Socket newKernelLocked() throws IOException {
-        Socket k = kernels.newSocket(direct);
+        Socket k = probe != null ? probe : kernels.newSocket(direct);
+        probe = null;
         try {
             for (KernelOption o : pending) {
                 o.apply(k);
@@ -321,6 +327,7 @@ public class OverlaySocketImpl extends SocketImpl {
         long deadline = System.nanoTime() + limit.toNanos();
         CompletableFuture<Void> abort = new CompletableFuture<>();
         Socket boundKernel;
+        Socket unusedProbe;
         lock.lock();
         try {
             ensureOpenLocked();
@@ -328,10 +335,13 @@ public class OverlaySocketImpl extends SocketImpl {
             aborted = abort;
             boundKernel = kernel;
             kernel = null; // bound to a kernel address before: the overlay needs no kernel socket
+            unusedProbe = probe;
+            probe = null;
         } finally {
             lock.unlock();
         }
         closeQuietly(boundKernel);
+        closeQuietly(unusedProbe);
         CompletableFuture<OverlayStream> opening = b.open(target, limit);
         OverlayStream s;
         try {
@@ -692,6 +702,7 @@ public class OverlaySocketImpl extends SocketImpl {
         Socket k;
         OverlayStream s;
         CompletableFuture<Void> abort;
+        Socket unusedProbe;
         lock.lock();
         try {
             if (closed) {
@@ -701,9 +712,12 @@ public class OverlaySocketImpl extends SocketImpl {
             k = kernel;
             s = stream;
             abort = aborted;
+            unusedProbe = probe;
+            probe = null;
         } finally {
             lock.unlock();
         }
+        closeQuietly(unusedProbe);
         if (abort != null) {
             abort.complete(null);
         }
@@ -978,6 +992,10 @@ public class OverlaySocketImpl extends SocketImpl {
             k.setOption(name, value);
             return;
         }
+        Socket p = probe();
+        if (p != null) {
+            p.setOption(name, value); // validates as the JDK does: IllegalArgumentException, UnsupportedOperationException
+        }
         int id = idOf(name);
         if (id < 0) {
             lock.lock();
@@ -1012,6 +1030,10 @@ public class OverlaySocketImpl extends SocketImpl {
         }
         int id = idOf(name);
         if (id < 0) {
+            Socket p = probe();
+            if (p != null) {
+                return p.getOption(name);
+            }
             throw new UnsupportedOperationException("'" + name + "' not supported on overlay sockets");
         }
         Object v = getOption(id);
@@ -1024,7 +1046,37 @@ public class OverlaySocketImpl extends SocketImpl {
     @Override
     protected Set<SocketOption<?>> supportedOptions() {
         Socket k = kernel();
-        return k != null ? k.supportedOptions() : OVERLAY_OPTIONS;
+        if (k != null) {
+            return k.supportedOptions();
+        }
+        try {
+            Socket p = probe();
+            if (p != null) {
+                return p.supportedOptions();
+            }
+        } catch (IOException e) {
+            // no platform socket to ask: the overlay's own options
+        }
+        return OVERLAY_OPTIONS;
+    }
+
+    /**
+     * The platform socket standing in for this one before connect (created on first use), or null once
+     * connected, connecting or closed; there the kernel socket or the overlay stream answers.
+     */
+    private Socket probe() throws IOException {
+        lock.lock();
+        try {
+            if (closed || connectStarted || stream != null || kernel != null) {
+                return null;
+            }
+            if (probe == null) {
+                probe = kernels.newSocket(direct);
+            }
+            return probe;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static int idOf(SocketOption<?> name) {

@@ -115,6 +115,7 @@ public final class SocketHookScenario {
         SSLServerSocket earlyTls = (SSLServerSocket) tls.getServerSocketFactory()
                 .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
 
+        JdkOptions jdk = new JdkOptions();
         try (NodeBackend server = NodeBackend.start(); NodeBackend local = NodeBackend.clientOf(server)) {
             OverlaySocketHook.install(local);
             ok("install");
@@ -145,6 +146,7 @@ public final class SocketHookScenario {
             sslSocketClient(tls);
             readTimeoutOnAKernelSocket();
             datagramSocket();
+            optionsBeforeConnectAreThePlatformsOwn(jdk, server);
         }
     }
 
@@ -404,6 +406,84 @@ public final class SocketHookScenario {
                 throw new RuntimeException(e);
             }
         }, POOL);
+    }
+
+    /** What the JDK's unhooked sockets say about options, read before the hook is installed. */
+    private static final class JdkOptions {
+        final java.util.Set<java.net.SocketOption<?>> socket;
+        final java.util.Set<java.net.SocketOption<?>> server;
+        final Object keepIdle;
+        final Class<?> badRcvBuf;
+        final Class<?> badKeepIdle;
+        final Class<?> serverBadRcvBuf;
+
+        JdkOptions() throws IOException {
+            try (Socket s = new Socket(); ServerSocket ss = new ServerSocket()) {
+                socket = s.supportedOptions();
+                server = ss.supportedOptions();
+                keepIdle = attempt(() -> s.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE));
+                badRcvBuf = failure(() -> s.setOption(java.net.StandardSocketOptions.SO_RCVBUF, -1));
+                badKeepIdle = failure(() -> s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, 0));
+                serverBadRcvBuf = failure(() -> ss.setOption(java.net.StandardSocketOptions.SO_RCVBUF, -1));
+            }
+        }
+    }
+
+    private interface Call {
+        Object call() throws Exception;
+    }
+
+    private static Object attempt(Call c) {
+        try {
+            return c.call();
+        } catch (Exception e) {
+            return e.getClass();
+        }
+    }
+
+    private static Class<?> failure(Call c) {
+        Object r = attempt(c);
+        return r instanceof Class<?> k ? k : null;
+    }
+
+    private static void optionsBeforeConnectAreThePlatformsOwn(JdkOptions j, NodeBackend server) throws Exception {
+        try (Socket s = new Socket(); ServerSocket ss = new ServerSocket()) {
+            check(s.supportedOptions().equals(j.socket), "hooked Socket options " + s.supportedOptions() + " != " + j.socket);
+            check(ss.supportedOptions().equals(j.server), "hooked ServerSocket options " + ss.supportedOptions() + " != " + j.server);
+            Object keepIdle = attempt(() -> s.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE));
+            check(java.util.Objects.equals(keepIdle, j.keepIdle), "TCP_KEEPIDLE " + keepIdle + " != " + j.keepIdle);
+            Class<?> badRcvBuf = failure(() -> s.setOption(java.net.StandardSocketOptions.SO_RCVBUF, -1));
+            check(badRcvBuf != null && badRcvBuf == j.badRcvBuf, "SO_RCVBUF -1: " + badRcvBuf + " != " + j.badRcvBuf);
+            Class<?> badKeepIdle = failure(() -> s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, 0));
+            check(badKeepIdle == j.badKeepIdle, "TCP_KEEPIDLE 0: " + badKeepIdle + " != " + j.badKeepIdle);
+            Class<?> serverBad = failure(() -> ss.setOption(java.net.StandardSocketOptions.SO_RCVBUF, -1));
+            check(serverBad != null && serverBad == j.serverBadRcvBuf, "server SO_RCVBUF -1: " + serverBad + " != " + j.serverBadRcvBuf);
+        }
+        if (j.socket.contains(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)) {
+            // set before connect, kept by a kernel connect
+            try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress()); Socket c = new Socket()) {
+                c.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, 42);
+                check(c.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE) == 42, "TCP_KEEPIDLE not remembered before connect");
+                c.connect(ss.getLocalSocketAddress(), 20_000);
+                check(c.getOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE) == 42, "TCP_KEEPIDLE lost by a kernel connect");
+                ss.accept().close();
+            }
+        }
+        // extended options set before an overlay connect do not stop it
+        server.serve(7002);
+        try (ServerSocket ss = new OverlayServerSocket(server, 7002)) {
+            CompletableFuture<Socket> accepted = accept(ss);
+            try (Socket c = new Socket()) {
+                c.setTcpNoDelay(true);
+                if (j.socket.contains(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE)) {
+                    c.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, 42);
+                }
+                c.connect(new InetSocketAddress(server.handle(), ss.getLocalPort()), 20_000);
+                check(c.getTcpNoDelay(), "TCP_NODELAY lost by an overlay connect");
+                accepted.get(30, TimeUnit.SECONDS).close();
+            }
+        }
+        ok("options before connect and bind are the platform's");
     }
 
     private static void check(boolean condition, String what) {

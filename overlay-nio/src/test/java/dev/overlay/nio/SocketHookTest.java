@@ -74,6 +74,7 @@ class SocketHookTest {
                 "OK SSLSocket client to a kernel server",
                 "OK SO_TIMEOUT and half-close on a kernel socket",
                 "OK DatagramSocket",
+                "OK options before connect and bind are the platform's",
                 "ALL OK");
     }
 
