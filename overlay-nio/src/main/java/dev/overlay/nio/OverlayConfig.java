@@ -149,6 +149,27 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
         return parse(values, key -> sourceDescription, sourceDescription);
     }
 
+    /**
+     * As {@link #parse(Map, String)}, with each key's own source for messages: the java agent
+     * merges its options, {@code overlay.*} system properties and {@code OVERLAY_*} environment
+     * variables, and an error names where the faulty value came from.
+     *
+     * @param sources where each key of {@code values} came from ("agent option", "environment
+     *     variable OVERLAY_SERVE"); a key without an entry is described by {@code overall}
+     * @param overall all the sources together, for a missing {@code identity}
+     */
+    public static OverlayConfig parse(Map<String, String> values, Map<String, String> sources, String overall) {
+        Objects.requireNonNull(sources, "sources");
+        Objects.requireNonNull(overall, "overall");
+        for (String key : values.keySet()) {
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("overlay configuration: unknown key '" + key + "' in "
+                        + sources.getOrDefault(key, overall) + "; the keys are " + knownKeys(""));
+            }
+        }
+        return parse(values, key -> sources.getOrDefault(key, overall), overall);
+    }
+
     private static String knownKeys(String prefix) {
         StringBuilder b = new StringBuilder();
         for (String k : KEYS) {
@@ -213,7 +234,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
         if (identityValue == null) {
             throw new IllegalArgumentException("overlay configuration: 'identity' is not set (read " + source
                     + "): name the node's key file with -Doverlay.identity=FILE, identity=FILE in the"
-                    + " overlay.config file, or the identity agent option; a missing file is created"
+                    + " overlay.config file, or the identity agent option (or OVERLAY_IDENTITY); a missing file is created"
                     + " (mode 0600) with a new key, or make one with 'overlay keygen --out FILE'");
         }
         Path identityFile = identityValue.path(identityValue.text());
