@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 class CompatHttpIT {
     private static final Duration CLIENT_RUN = Duration.ofSeconds(120);
     private static final Pattern OK = Pattern.compile(
-            "out: OK (\\S+) (\\S+) requests=(\\d+) bytes=(\\d+) sha256=([0-9a-f]{64}) remote=(\\S+)");
+            "out: OK (\\S+) (\\S+) requests=(\\d+) bytes=(\\d+) sha256=([0-9a-f]{64}) remote=(\\S+) ms=(\\d+) phases=(.*)");
 
     private static CompatLab lab;
     /** The three servers: class name to its base URL, in start order. */
@@ -143,6 +143,7 @@ class CompatHttpIT {
         for (String line : p.lines()) {
             Matcher m = OK.matcher(line);
             if (m.matches()) {
+                System.out.println(p.label() + ": " + line.substring("out: ".length()));
                 oks.add(m);
             }
         }

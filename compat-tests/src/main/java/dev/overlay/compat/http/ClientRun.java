@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * </ol>
  * Every echo must come back identical with the server's {@code X-Sha256} equal to ours, and
  * every answer must carry the same {@code X-Remote}. Per base it prints
- * {@code OK <client> <base> requests=<n> bytes=<n> sha256=<4 MiB GET> remote=<X-Remote>} or
+ * {@code OK <client> <base> requests=<n> bytes=<n> sha256=<4 MiB GET> remote=<X-Remote> ms=<n> phases=[<ms>, <ms>, <ms>]}
+ * (the time for the base, and for its three steps) or
  * {@code FAIL <client> <base> <exception class>: <message>}; the JVM exits 0 only when every base
  * passed.
  */
@@ -81,6 +82,8 @@ public final class ClientRun {
     private long requests;
     private long bytes;
     private String remote;
+    /** Milliseconds per phase: big echo + small requests, big download, concurrent requests. */
+    private final List<Long> phases = new ArrayList<>();
 
     private ClientRun(String clientName, Client client) {
         this.clientName = clientName;
@@ -97,10 +100,12 @@ public final class ClientRun {
         try (client) {
             for (String base : args) {
                 ClientRun run = new ClientRun(clientName, client);
+                long start = System.nanoTime();
                 try {
                     String sha = run.exercise(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
                     System.out.println("OK " + clientName + " " + base + " requests=" + run.requests + " bytes="
-                            + run.bytes + " sha256=" + sha + " remote=" + run.remote);
+                            + run.bytes + " sha256=" + sha + " remote=" + run.remote + " ms="
+                            + (System.nanoTime() - start) / 1_000_000 + " phases=" + run.phases);
                 } catch (Throwable t) {
                     allOk = false;
                     System.out.println("FAIL " + clientName + " " + base + " " + describe(t));
@@ -117,6 +122,7 @@ public final class ClientRun {
     }
 
     private String exercise(String base) throws Exception {
+        long t0 = System.nanoTime();
         // 1 MiB up, then small requests that must reuse the connection.
         byte[] big = Payload.bytes(1, BIG_POST);
         Reply first = echo(base, big);
@@ -131,9 +137,11 @@ public final class ClientRun {
         // show: some request went on a connection an earlier one had used.
         check(!ports.contains(null) && new HashSet<>(ports).size() < ports.size(), "no connection was reused by "
                 + ports.size() + " requests one after the other: the server saw remote ports " + ports);
+        long t1 = System.nanoTime();
         // 4 MiB down.
         Reply get = download(base, GET_SEED, BIG_GET);
         String sha = Payload.sha256(get.body());
+        long t2 = System.nanoTime();
         // Concurrent requests.
         List<CompletableFuture<Reply>> futures = new ArrayList<>();
         List<byte[]> expected = new ArrayList<>();
@@ -147,6 +155,10 @@ public final class ClientRun {
             Reply r = await(futures.get(i));
             boolean isEcho = i % 2 == 0;
             verify(r, expected.get(i), isEcho ? expected.get(i).length : 0, "concurrent " + (isEcho ? "echo " : "get ") + i);
+        }
+        long t3 = System.nanoTime();
+        for (long[] span : new long[][] {{t0, t1}, {t1, t2}, {t2, t3}}) {
+            phases.add((span[1] - span[0]) / 1_000_000);
         }
         return sha;
     }
