@@ -17,7 +17,7 @@ import java.util.regex.Matcher;
  * identities in a temporary directory, and programs started in their own JVMs under
  * {@code -javaagent:overlay-agent.jar=identity=...,rendezvous=...[,more]} with the compat
  * programs' class path ({@code target/classes:target/lib/*}, no overlay classes on it). Closing
- * the lab stops everything it started, in reverse order.
+ * the lab stops everything it started, in reverse order, then deletes its directory.
  *
  * <p>System properties (set by failsafe, see compat-tests/pom.xml): {@code overlaytest.jar}, the
  * built agent jar; {@code overlaytest.appcp}, the programs' class path.
@@ -170,6 +170,18 @@ final class CompatLab implements AutoCloseable {
                 } else {
                     first.addSuppressed(e);
                 }
+            }
+        }
+        // Everything that used the directory (key files) has stopped: remove it.
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            if (first == null) {
+                first = e;
+            } else {
+                first.addSuppressed(e);
             }
         }
         if (first != null) {
