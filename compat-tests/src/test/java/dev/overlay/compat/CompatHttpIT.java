@@ -13,6 +13,7 @@ import dev.overlay.compat.http.JettyServerApp;
 import dev.overlay.compat.http.NettyClientApp;
 import dev.overlay.compat.http.NettyServerApp;
 import dev.overlay.compat.http.OkHttpApp;
+import dev.overlay.compat.http.Payload;
 import dev.overlay.compat.http.UrlConnectionApp;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -61,7 +62,7 @@ class CompatHttpIT {
             start(server.getSimpleName(), server, "");
         }
         start("restricted", JdkHttpServerApp.class, ",allow=" + allowed.name());
-        expectedSha = ClientRun.expectedGetSha256();
+        expectedSha = Payload.sha256(Payload.bytes(ClientRun.GET_SEED, ClientRun.BIG_GET));
         for (Map.Entry<String, JvmProcess> e : SERVERS.entrySet()) {
             int port = PORTS.get(e.getKey());
             e.getValue().awaitOut("READY " + port, CompatLab.START);

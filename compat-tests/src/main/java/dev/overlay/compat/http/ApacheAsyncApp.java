@@ -42,7 +42,7 @@ public final class ApacheAsyncApp {
                         .build())
                 .build();
         http.start();
-        ClientRun.main("apache-async", args, new ClientRun.Client() {
+        ClientRun.run("apache-async", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 SimpleHttpRequest req = body == null ? SimpleRequestBuilder.get(uri).build()

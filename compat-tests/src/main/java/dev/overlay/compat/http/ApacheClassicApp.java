@@ -39,7 +39,7 @@ public final class ApacheClassicApp {
                         .build())
                 .build();
         ExecutorService pool = ClientRun.blockingPool();
-        ClientRun.main("apache-classic", args, new ClientRun.Client() {
+        ClientRun.run("apache-classic", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 ClassicHttpRequest req = body == null ? ClassicRequestBuilder.get(uri).build()

@@ -70,11 +70,9 @@ public final class ClientRun {
     public interface Client extends AutoCloseable {
         /** Sends {@code POST uri} with {@code body}, or {@code GET uri} when {@code body} is null. */
         CompletableFuture<Reply> send(URI uri, byte[] body);
-    }
 
-    /** The SHA-256 every client must see for the 4 MiB download. */
-    public static String expectedGetSha256() {
-        return Payload.sha256(Payload.bytes(GET_SEED, BIG_GET));
+        @Override
+        void close() throws java.io.IOException;
     }
 
     private final String clientName;
@@ -91,7 +89,7 @@ public final class ClientRun {
     }
 
     /** Runs the exercise with {@code client} against every base in {@code args}, then exits the JVM. */
-    public static void main(String clientName, String[] args, Client client) {
+    public static void run(String clientName, String[] args, Client client) {
         if (args.length == 0) {
             System.err.println("usage: " + clientName + " URL_BASE [URL_BASE...]");
             System.exit(2);
@@ -178,11 +176,8 @@ public final class ClientRun {
     private void verify(Reply r, byte[] want, int sent, String what) {
         check(r.status() == 200, what + ": status " + r.status());
         check(r.body().length == want.length, what + ": " + r.body().length + " bytes, expected " + want.length);
-        for (int i = 0; i < want.length; i++) {
-            if (r.body()[i] != want[i]) {
-                throw new IllegalStateException(what + ": byte " + i + " differs");
-            }
-        }
+        int at = java.util.Arrays.mismatch(r.body(), want);
+        check(at < 0, what + ": byte " + at + " differs");
         if (sent > 0) {
             String sha = Payload.sha256(want);
             check(sha.equals(r.header("X-Sha256")), what + ": the server received SHA-256 " + r.header("X-Sha256")

@@ -17,7 +17,7 @@ public final class JdkHttpClientApp {
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(ClientRun.CONNECT_TIMEOUT)
                 .build();
-        ClientRun.main("jdk-httpclient", args, new ClientRun.Client() {
+        ClientRun.run("jdk-httpclient", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(ClientRun.REQUEST_TIMEOUT);

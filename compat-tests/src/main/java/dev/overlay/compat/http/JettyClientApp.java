@@ -21,7 +21,7 @@ public final class JettyClientApp {
         http.setConnectTimeout(ClientRun.CONNECT_TIMEOUT.toMillis());
         http.setIdleTimeout(ClientRun.REQUEST_TIMEOUT.toMillis());
         http.start();
-        ClientRun.main("jetty-client", args, new ClientRun.Client() {
+        ClientRun.run("jetty-client", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 Request req = http.newRequest(uri).timeout(ClientRun.REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -38,8 +38,12 @@ public final class JettyClientApp {
             }
 
             @Override
-            public void close() throws Exception {
-                http.stop();
+            public void close() throws java.io.IOException {
+                try {
+                    http.stop();
+                } catch (Exception e) {
+                    throw new java.io.IOException("stopping the Jetty client", e);
+                }
             }
         });
     }

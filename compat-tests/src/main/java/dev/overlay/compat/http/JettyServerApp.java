@@ -23,11 +23,13 @@ public final class JettyServerApp {
         server.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
-                Content.Source.asByteArrayAsync(request, Exchange.MAX_BODY).whenComplete((body, failure) -> {
+                Content.Source.asByteBufferAsync(request).whenComplete((buffer, failure) -> {
                     if (failure != null) {
                         callback.failed(failure);
                         return;
                     }
+                    byte[] body = new byte[buffer.remaining()];
+                    buffer.get(body);
                     Exchange.Answer a = Exchange.answer(request.getMethod(), request.getHttpURI().getPath(),
                             request.getHttpURI().getQuery(), body,
                             request.getConnectionMetaData().getRemoteSocketAddress());

@@ -125,7 +125,7 @@ public final class NettyClientApp {
 
     public static void main(String[] args) {
         group = new NioEventLoopGroup(2);
-        ClientRun.main("netty-client", args, new ClientRun.Client() {
+        ClientRun.run("netty-client", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 int port = uri.getPort() < 0 ? 80 : uri.getPort();

@@ -32,7 +32,7 @@ public final class OkHttpApp {
                 .callTimeout(ClientRun.REQUEST_TIMEOUT)
                 .build();
         MediaType octets = MediaType.get("application/octet-stream");
-        ClientRun.main("okhttp", args, new ClientRun.Client() {
+        ClientRun.run("okhttp", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 Request.Builder b = new Request.Builder().url(uri.toString());

@@ -18,7 +18,7 @@ public final class UrlConnectionApp {
 
     public static void main(String[] args) {
         ExecutorService pool = ClientRun.blockingPool();
-        ClientRun.main("urlconnection", args, new ClientRun.Client() {
+        ClientRun.run("urlconnection", args, new ClientRun.Client() {
             @Override
             public CompletableFuture<ClientRun.Reply> send(URI uri, byte[] body) {
                 return CompletableFuture.supplyAsync(() -> {
