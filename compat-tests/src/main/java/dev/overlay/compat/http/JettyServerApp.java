@@ -9,6 +9,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
 
 /** Jetty 12 with a core {@code Handler} (no servlets) on the wildcard address: args {@code PORT}. */
 public final class JettyServerApp {
@@ -23,22 +24,26 @@ public final class JettyServerApp {
         server.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
-                Content.Source.asByteBufferAsync(request).whenComplete((buffer, failure) -> {
-                    if (failure != null) {
+                Content.Source.asByteBuffer(request, new Promise<ByteBuffer>() {
+                    @Override
+                    public void succeeded(ByteBuffer buffer) {
+                        byte[] body = new byte[buffer.remaining()];
+                        buffer.get(body);
+                        Exchange.Answer a = Exchange.answer(request.getMethod(), request.getHttpURI().getPath(),
+                                request.getHttpURI().getQuery(), body,
+                                request.getConnectionMetaData().getRemoteSocketAddress());
+                        response.setStatus(a.status());
+                        for (Map.Entry<String, String> h : a.headers().entrySet()) {
+                            response.getHeaders().put(h.getKey(), h.getValue());
+                        }
+                        response.getHeaders().put("Content-Length", Long.toString(a.body().length));
+                        response.write(true, ByteBuffer.wrap(a.body()), callback);
+                    }
+
+                    @Override
+                    public void failed(Throwable failure) {
                         callback.failed(failure);
-                        return;
                     }
-                    byte[] body = new byte[buffer.remaining()];
-                    buffer.get(body);
-                    Exchange.Answer a = Exchange.answer(request.getMethod(), request.getHttpURI().getPath(),
-                            request.getHttpURI().getQuery(), body,
-                            request.getConnectionMetaData().getRemoteSocketAddress());
-                    response.setStatus(a.status());
-                    for (Map.Entry<String, String> h : a.headers().entrySet()) {
-                        response.getHeaders().put(h.getKey(), h.getValue());
-                    }
-                    response.getHeaders().put("Content-Length", Long.toString(a.body().length));
-                    response.write(true, ByteBuffer.wrap(a.body()), callback);
                 });
                 return true;
             }
