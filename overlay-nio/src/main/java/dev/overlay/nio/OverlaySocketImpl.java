@@ -453,7 +453,7 @@ public class OverlaySocketImpl extends SocketImpl {
             return e;
         }
         if (cause instanceof ConnectException c) {
-            return c instanceof dev.overlay.stream.StreamRefusedException ? c : rethrown(c);
+            return rethrown(c);
         }
         if (cause instanceof SocketTimeoutException) {
             return new SocketTimeoutException("Connect timed out");

@@ -12,9 +12,19 @@ public final class StreamRefusedException extends ConnectException {
     private final long code;
 
     public StreamRefusedException(NodeId peer, int port, long code) {
-        super((code == StreamError.NOT_ALLOWED ? "not allowed" : "connection refused") + ": "
-                + peer.shortName() + ":" + port + " " + StreamError.describe(code));
+        super(message(peer, port, code));
         this.code = code;
+    }
+
+    private static String message(NodeId peer, int port, long code) {
+        String where = peer.shortName() + ":" + port;
+        if (code == StreamError.NOT_ALLOWED) {
+            return "not allowed: " + where + " does not accept this node's key";
+        }
+        if (code == StreamError.REFUSED) {
+            return "connection refused: nothing listens on " + where;
+        }
+        return "connection refused: " + where + ": " + StreamError.describe(code);
     }
 
     /** The {@link StreamError} code the peer gave. */
