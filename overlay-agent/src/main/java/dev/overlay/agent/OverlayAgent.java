@@ -2,6 +2,7 @@ package dev.overlay.agent;
 
 import dev.overlay.identity.NodeId;
 import dev.overlay.node.Endpoints;
+import dev.overlay.nio.OverlayConfig;
 import dev.overlay.nio.OverlayResolver;
 import dev.overlay.nio.OverlayRuntime;
 import dev.overlay.nio.OverlaySelectorProvider;
@@ -104,7 +105,14 @@ public final class OverlayAgent {
         // ahead even in a late attach).
         properties.setProperty(PROVIDER_PROPERTY, wanted);
 
-        OverlayRuntime runtime = OverlayRuntime.start(options.config());
+        OverlayConfig config = options.config();
+        OverlayRuntime runtime;
+        try {
+            runtime = OverlayRuntime.start(config);
+        } catch (IOException e) {
+            throw new IllegalStateException("the node did not start on udp " + Endpoints.format(config.bind()) + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
         List<String> done = new ArrayList<>();
 
         SelectorProvider provider = SelectorProvider.provider();

@@ -50,6 +50,31 @@ final class OverlayProcess implements AutoCloseable {
         return command(netns, cmd);
     }
 
+    /** {@code java ARGS...} with this JDK (JVM flags, class path and main class are the caller's). */
+    static OverlayProcess java(List<String> args) throws IOException {
+        return java(args, java.util.Map.of());
+    }
+
+    /** As {@link #java(List)}, with {@code env} added to (or, for a null value, removed from) the environment. */
+    static OverlayProcess java(List<String> args, java.util.Map<String, String> env) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(java()));
+        cmd.addAll(args);
+        ProcessBuilder b = new ProcessBuilder(cmd);
+        b.environment().keySet().removeIf(k -> k.startsWith("OVERLAY_") && !k.endsWith("_REQUIRED"));
+        env.forEach((k, v) -> {
+            if (v == null) {
+                b.environment().remove(k);
+            } else {
+                b.environment().put(k, v);
+            }
+        });
+        return new OverlayProcess(b.start());
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
     private static OverlayProcess command(String netns, List<String> cmd) throws IOException {
         List<String> full = new ArrayList<>();
         if (netns != null) {

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -56,12 +57,19 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
     private final KeyBook keys;
     private final ReentrantLock listenerLock = new ReentrantLock();
     private volatile boolean closed;
+    /** The key of {@link #loopback}, admitted on every served port; null until it exists. */
+    private final AtomicReference<NodeId> loopbackKey;
+    /** The hidden node behind same-JVM loopback connections to served ports (see {@link #open}); guarded by loopbackLock. */
+    private Node loopback;
+    private final ReentrantLock loopbackLock = new ReentrantLock();
 
-    private OverlayRuntime(OverlayConfig config, Node node, Map<Integer, StreamListener> listeners, KeyBook keys) {
+    private OverlayRuntime(OverlayConfig config, Node node, Map<Integer, StreamListener> listeners, KeyBook keys,
+                           AtomicReference<NodeId> loopbackKey) {
         this.config = config;
         this.node = node;
         this.listeners = listeners;
         this.keys = keys;
+        this.loopbackKey = loopbackKey;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -205,9 +213,10 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         KeyBook keys = new KeyBook(configured, KeyBook.DEFAULT_CAPACITY);
         Node node = Node.start(config.nodeConfig());
         Map<Integer, StreamListener> listeners = new LinkedHashMap<>();
+        AtomicReference<NodeId> loopbackKey = new AtomicReference<>();
         try {
             for (int port : config.serve()) {
-                listeners.put(port, node.listen(port, config::admits));
+                listeners.put(port, node.listen(port, admission(config, loopbackKey)));
             }
             node.addListener(e -> {
                 if (e.kind() == SessionEvent.Kind.ESTABLISHED_AS_INITIATOR
@@ -222,7 +231,13 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             node.close();
             throw e;
         }
-        return new OverlayRuntime(config, node, new java.util.concurrent.ConcurrentHashMap<>(listeners), keys);
+        return new OverlayRuntime(config, node, new java.util.concurrent.ConcurrentHashMap<>(listeners), keys,
+                loopbackKey);
+    }
+
+    /** Who may open streams to a served port: the configured keys, and this runtime's own loopback node. */
+    private static java.util.function.Predicate<NodeId> admission(OverlayConfig config, AtomicReference<NodeId> loopbackKey) {
+        return peer -> config.admits(peer) || peer.equals(loopbackKey.get());
     }
 
     /**
@@ -251,6 +266,16 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             }
         } finally {
             listenerLock.unlock();
+        }
+        loopbackLock.lock();
+        try {
+            if (loopback != null) {
+                loopback.close();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the loopback node of " + id() + ": " + e.getMessage());
+        } finally {
+            loopbackLock.unlock();
         }
         try {
             node.close();
@@ -300,7 +325,20 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
      */
     @Override
     public boolean isOverlay(InetSocketAddress target) {
-        return isOverlayAddress(target);
+        return isOverlayAddress(target) || isLoopbackToServed(target, this::serves);
+    }
+
+    /**
+     * True for a loopback address ({@code 127.0.0.0/8}, {@code ::1}) on a port {@code serves}
+     * says is served on the overlay: a served port has no kernel listener, so a connection from
+     * this same JVM to it over loopback (H2's {@code Server.start()} checks its own port that way,
+     * as do health checks and admin tools embedded in servers) is carried over the overlay to the
+     * served port instead, as loopback reaches a kernel server. Other processes still find the port
+     * closed.
+     */
+    static boolean isLoopbackToServed(InetSocketAddress target, java.util.function.IntPredicate serves) {
+        return target != null && !target.isUnresolved() && target.getAddress().isLoopbackAddress()
+                && target.getPort() > 0 && serves.test(target.getPort());
     }
 
     /** {@link #isOverlay} without a runtime. */
@@ -341,6 +379,20 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                     + ": overlay ports are 1..65535"));
             return result;
         }
+        if (isLoopbackToServed(target, this::serves)) {
+            Node from;
+            try {
+                from = loopbackNode();
+            } catch (IOException | RuntimeException e) {
+                ConnectException c = new ConnectException("cannot connect to " + describe(target)
+                        + " (a served port, over this JVM's loopback node): " + e.getMessage());
+                c.initCause(e);
+                result.completeExceptionally(c);
+                return result;
+            }
+            openTo(from, id(), port, t, target, result);
+            return result;
+        }
         NodeId key;
         try {
             key = keyOf(target);
@@ -349,7 +401,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             return result;
         }
         if (key != null) {
-            openTo(key, port, t, target, result);
+            openTo(node, key, port, t, target, result);
             return result;
         }
         Inet6Address handle = (Inet6Address) target.getAddress();
@@ -369,14 +421,14 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                 return;
             }
             keys.learn(found);
-            openTo(found, port, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), target, result);
+            openTo(node, found, port, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), target, result);
         });
         return result;
     }
 
-    private void openTo(NodeId key, int port, Duration timeout, InetSocketAddress target,
+    private void openTo(Node from, NodeId key, int port, Duration timeout, InetSocketAddress target,
                         CompletableFuture<OverlayStream> result) {
-        if (key.equals(id())) {
+        if (from == node && key.equals(id())) {
             result.completeExceptionally(new ConnectException("cannot connect to " + describe(target)
                     + ": it is this node itself (" + key + "); the overlay does not loop back"));
             return;
@@ -387,7 +439,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
         }
         CompletableFuture<OverlayStream> opening;
         try {
-            opening = node.openAsync(key, port, timeout);
+            opening = from.openAsync(key, port, timeout);
         } catch (IllegalStateException e) {
             result.completeExceptionally(new ConnectException("cannot connect to " + describe(target) + ": " + e.getMessage()));
             return;
@@ -406,6 +458,39 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                 stream.reset(StreamError.NO_ERROR); // abandoned (cancelled) meanwhile
             }
         });
+    }
+
+    /**
+     * The node that carries this JVM's loopback connections to its own served ports: started on
+     * first use with a throwaway key, bound to loopback, with this runtime's node as its one peer
+     * (a normal Noise session over loopback UDP, so the streams are exactly what remote peers get).
+     * Its key is admitted on the served ports whatever {@code allow} says: it is this process.
+     */
+    private Node loopbackNode() throws IOException {
+        loopbackLock.lock();
+        try {
+            if (closed) {
+                throw new IOException("overlay node " + id() + " is closed");
+            }
+            if (loopback == null) {
+                InetSocketAddress ours = node.localAddress();
+                InetAddress host = ours.getAddress().isAnyLocalAddress()
+                        ? (ours.getAddress() instanceof Inet6Address ? InetAddress.getByName("::1")
+                        : InetAddress.getByName("127.0.0.1"))
+                        : ours.getAddress();
+                InetSocketAddress to = new InetSocketAddress(host, ours.getPort());
+                InetSocketAddress bind = new InetSocketAddress(host.isLoopbackAddress() ? host
+                        : InetAddress.getByName(host instanceof Inet6Address ? "::" : "0.0.0.0"), 0);
+                dev.overlay.identity.Identity throwaway = dev.overlay.identity.Identity.generate(new java.security.SecureRandom());
+                loopbackKey.set(throwaway.id());
+                Node n = Node.start(dev.overlay.node.NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to))));
+                loopback = n;
+                LOG.log(System.Logger.Level.DEBUG, "loopback node " + n.id() + " for same-JVM connections to served ports");
+            }
+            return loopback;
+        } finally {
+            loopbackLock.unlock();
+        }
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -497,7 +582,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
             // The closed listener leaves the node's table just after it is marked closed: retry briefly.
             for (int attempt = 0; ; attempt++) {
                 try {
-                    l = node.listen(port, config::admits);
+                    l = node.listen(port, admission(config, loopbackKey));
                     break;
                 } catch (IllegalStateException stillThere) {
                     if (attempt >= 10_000) {
@@ -521,8 +606,22 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
     /** The peer's handle; the key is remembered so the handle can be mapped back (reverse lookups). */
     @Override
     public Inet6Address handleOf(NodeId peer) {
+        if (peer.equals(loopbackKey.get()) || peer.equals(id())) {
+            return IPV6_LOOPBACK; // a same-JVM loopback connection, seen from either end
+        }
         keys.learn(peer);
         return peer.handle();
+    }
+
+    private static final Inet6Address IPV6_LOOPBACK;
+
+    static {
+        try {
+            IPV6_LOOPBACK = (Inet6Address) InetAddress.getByAddress("localhost", new byte[] {0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0, 0, 1});
+        } catch (UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     // ------------------------------------------------------------------ names

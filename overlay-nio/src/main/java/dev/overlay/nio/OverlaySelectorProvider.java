@@ -106,7 +106,12 @@ public class OverlaySelectorProvider extends SelectorProvider {
             return false;
         }
         if (isa.isUnresolved() ? !NodeId.isOverlayName(isa.getHostString()) : !NodeId.isHandle(isa.getAddress())) {
-            return false;
+            // Loopback to a port this JVM serves on the overlay: see OverlayRuntime.isLoopbackToServed.
+            boolean loopbackServed = !isa.isUnresolved() && isa.getAddress().isLoopbackAddress() && isa.getPort() > 0
+                    && serves(isa.getPort());
+            if (!loopbackServed) {
+                return false;
+            }
         }
         return backend().isOverlay(isa);
     }

@@ -1,0 +1,107 @@
+package dev.overlay.nio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.overlay.identity.NodeId;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A served port has no kernel listener, so code in the same JVM that reaches it over loopback
+ * (H2's {@code Server.start()} probing its own port) is carried over the overlay by a hidden
+ * loopback node; another process still finds the port closed, and {@code allow} does not shut
+ * this JVM out.
+ */
+class LoopbackToServedPortTest {
+    @TempDir
+    Path dir;
+    RuntimeTestNodes nodes;
+
+    @AfterEach
+    void close() throws Exception {
+        if (nodes != null) {
+            nodes.close();
+        }
+    }
+
+    @Test
+    void sameJvmLoopbackReachesTheServedPortOverTheOverlay() throws Exception {
+        nodes = new RuntimeTestNodes(dir);
+        String someoneElse = NodeId.of(new byte[32]).name();
+        OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", "7411", "allow", someoneElse));
+        OverlaySelectorProvider provider = new OverlaySelectorProvider(r);
+        assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", 7411))).isTrue();
+        assertThat(r.isOverlay(new InetSocketAddress("::1", 7411))).isTrue();
+        assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", 7412))).as("a port not served").isFalse();
+        assertThat(r.isOverlay(new InetSocketAddress("192.0.2.1", 7411))).as("not loopback").isFalse();
+
+        try (ServerSocketChannel server = provider.openServerSocketChannel()) {
+            server.bind(new InetSocketAddress(7411));
+            // Another process (here: a platform socket, not through the provider) finds it closed.
+            assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), 7411).close())
+                    .isInstanceOf(ConnectException.class);
+
+            byte[] sent = new byte[3 << 20];
+            new Random(7).nextBytes(sent);
+            try (SocketChannel client = provider.openSocketChannel()) {
+                assertThat(client.connect(new InetSocketAddress("127.0.0.1", 7411))).isTrue();
+                try (SocketChannel accepted = server.accept()) {
+                    InetSocketAddress seen = (InetSocketAddress) accepted.getRemoteAddress();
+                    assertThat(seen.getAddress()).isInstanceOf(Inet6Address.class);
+                    assertThat(seen.getAddress().isLoopbackAddress()).as("the server sees loopback: " + seen).isTrue();
+                    Thread writer = new Thread(() -> {
+                        try {
+                            ByteBuffer b = ByteBuffer.wrap(sent);
+                            while (b.hasRemaining()) {
+                                client.write(b);
+                            }
+                            client.shutdownOutput();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    writer.start();
+                    ByteBuffer got = ByteBuffer.allocate(sent.length + 1);
+                    while (accepted.read(got) >= 0) {
+                        assertThat(got.position()).isLessThanOrEqualTo(sent.length);
+                    }
+                    writer.join(30_000);
+                    assertThat(got.flip()).isEqualTo(ByteBuffer.wrap(sent));
+                    accepted.write(ByteBuffer.wrap(new byte[] {42}));
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    while (one.hasRemaining() && client.read(one) >= 0) {
+                        // blocking channel: returns once the byte is there
+                    }
+                    assertThat(one.get(0)).isEqualTo((byte) 42);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLoopbackConnectionToAPortNotServedStaysOnTheKernel() throws Exception {
+        nodes = new RuntimeTestNodes(dir);
+        OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", "7413"));
+        OverlaySelectorProvider provider = new OverlaySelectorProvider(r);
+        try (java.net.ServerSocket kernel = new java.net.ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             SocketChannel client = provider.openSocketChannel()) {
+            assertThat(client.connect(new InetSocketAddress("127.0.0.1", kernel.getLocalPort()))).isTrue();
+            try (Socket accepted = kernel.accept()) {
+                assertThat(accepted.getPort()).isEqualTo(((InetSocketAddress) client.getLocalAddress()).getPort());
+            }
+        }
+    }
+}
