@@ -70,6 +70,7 @@ class CompatJdbcIT {
         CompatLab.Node client = lab.node("pgjdbc");
         JvmProcess app = lab.app(client, "", PgJdbcApp.class, pgUrl(pgExport.node()), "50");
         app.awaitSuccess(RUN);
+        DbSupport.report(app);
         DbSupport.assertPrinted(app, "DONE");
         assertThat(DbSupport.fields(app, "queries")).containsEntry("rows", "5000");
         DbSupport.assertPrinted(app, "OK transactions commit-visible rollback-invisible");
@@ -82,6 +83,13 @@ class CompatJdbcIT {
         // The exporter authenticated the client's key: it logs the stream under the client's name.
         pgExport.process().awaitLine(l -> l.contains("stream from " + client.name() + " connected to 127.0.0.1:" + pg.port),
                 Duration.ofSeconds(5));
+        // For scale only (not asserted): the same program without the agent, straight to the server.
+        JvmProcess kernel = lab.plainApp("pgjdbc-kernel", PgJdbcApp.class,
+                "jdbc:postgresql://127.0.0.1:" + pg.port + "/postgres?user=postgres", "50");
+        kernel.awaitSuccess(RUN);
+        DbSupport.report(kernel);
+        DbSupport.figure("pgjdbc COPY without the agent, kernel TCP: in " + DbSupport.fields(kernel, "copy-in").get("MB/s")
+                + " MB/s, out " + DbSupport.fields(kernel, "copy-out").get("MB/s") + " MB/s");
         DbSupport.figure("pgjdbc COPY in " + in.get("MB/s") + " MB/s, out " + out.get("MB/s") + " MB/s, "
                 + equal.get("bytes") + " bytes, " + app.lines().stream().filter(l -> l.startsWith("out: OK connect"))
                 .findFirst().orElse(""));
@@ -99,6 +107,7 @@ class CompatJdbcIT {
         double restartSeconds = (System.nanoTime() - restartStart) / 1e9;
         app.tell("restarted");
         app.awaitSuccess(RUN);
+        DbSupport.report(app);
         DbSupport.assertPrinted(app, "DONE");
         Map<String, String> rec = DbSupport.fields(app, "recovered");
         assertThat(Long.parseLong(rec.get("errors"))).as("errors seen during the restart").isPositive();
@@ -123,6 +132,7 @@ class CompatJdbcIT {
         JvmProcess allowed = lab.app(a, "", PgJdbcApp.class, pgUrl(onlyA.node()), "1");
         JvmProcess refused = lab.app(b, "", PgJdbcApp.class, pgUrl(onlyA.node()), "1");
         allowed.awaitSuccess(RUN);
+        DbSupport.report(allowed);
         DbSupport.assertPrinted(allowed, "DONE");
         assertThat(refused.awaitExit(RUN)).as("exit status of the refused client").isEqualTo(1);
         String fail = refused.awaitLine(l -> l.startsWith("out: FAIL connect:"), Duration.ofSeconds(1));
@@ -155,6 +165,7 @@ class CompatJdbcIT {
         JvmProcess app = lab.app(client, "", H2ClientApp.class, url);
         JvmProcess refused = lab.app(stranger, "", H2ClientApp.class, url);
         app.awaitSuccess(RUN);
+        DbSupport.report(app);
         DbSupport.assertPrinted(app, "DONE");
         assertThat(DbSupport.fields(app, "lobs")).containsEntry("blob", "4194304").containsEntry("clob-chars", "2097152");
         assertThat(DbSupport.fields(app, "concurrent")).containsEntry("connections", "8").containsEntry("rows", "1600");

@@ -45,6 +45,7 @@ class CompatRedisIT {
         CompatLab.Node client = lab.node("jedis");
         JvmProcess app = lab.app(client, "", JedisApp.class, redis.node().name(), "6379");
         app.awaitSuccess(RUN);
+        DbSupport.report(app);
         DbSupport.assertPrinted(app, "DONE");
         assertThat(DbSupport.fields(app, "values")).containsEntry("sizes", "1..4194304");
         assertThat(app.lines()).contains("out: OK keys n=10000 mget-equal", "out: OK pipeline commands=20000 counter=49995000",
@@ -59,6 +60,7 @@ class CompatRedisIT {
         CompatLab.Node client = lab.node("lettuce");
         JvmProcess app = lab.app(client, "", LettuceApp.class, redis.node().name(), "6379");
         app.awaitSuccess(RUN);
+        DbSupport.report(app);
         DbSupport.assertPrinted(app, "DONE");
         // Lettuce 6.5 with its defaults: Netty NIO (through the provider) and InetAddress for names.
         DbSupport.assertPrinted(app, "TRANSPORT channel=io.netty.channel.socket.nio.NioSocketChannel"

@@ -113,4 +113,13 @@ final class DbSupport {
     static void figure(String what) throws IOException {
         System.out.println("[figure] JDK " + javaVersion() + " " + what);
     }
+
+    /** Echoes a program's result lines ({@code OK}, {@code TRANSPORT}, {@code SESSION}) into the test output. */
+    static void report(JvmProcess p) {
+        for (String l : p.lines()) {
+            if (l.startsWith("out: OK ") || l.startsWith("out: TRANSPORT ") || l.startsWith("out: SESSION ")) {
+                System.out.println("[" + p.label() + "] " + l.substring(5));
+            }
+        }
+    }
 }

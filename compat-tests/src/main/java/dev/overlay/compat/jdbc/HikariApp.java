@@ -32,8 +32,9 @@ import java.util.function.BooleanSupplier;
  * the value to its thread's line of a totals table. Every commit that returned is remembered;
  * one that threw is "uncertain". Steps, each bounded:
  * <ol>
- *   <li>each worker commits {@code TX-BEFORE} transactions; the pool must then hold 20 physical
- *       connections (Hikari's MXBean and {@code pg_stat_activity}) and have lent all 20 at once;
+ *   <li>each worker commits {@code TX-BEFORE} transactions, and the load goes on until the pool
+ *       has opened 20 connections (Hikari opens them one at a time) and lent all 20 at once; the
+ *       server must see 20 backends of the pool ({@code pg_stat_activity});
  *   <li>with the load still running it prints {@code RESTART-NOW} and waits for the line
  *       {@code restarted} on standard input (the test restarts PostgreSQL meanwhile);
  *   <li>every worker must commit again within 30 s of {@code restarted}, then
@@ -116,6 +117,11 @@ public final class HikariApp {
         long start = System.nanoTime();
         await("every worker committed " + before + " transactions", 120,
                 () -> allWorkers(w -> w.ok.get() >= before));
+        // Hikari opens connections one at a time in the background: keep the load on until all
+        // 20 exist and have been lent at once.
+        await("the pool to open " + POOL + " connections and lend them all at once", 60,
+                () -> ds.getHikariPoolMXBean().getTotalConnections() == POOL && maxActive.get() == POOL);
+        double filled = (System.nanoTime() - start) / 1e9;
         double seconds = (System.nanoTime() - start) / 1e9;
         long total = 0;
         for (Worker w : workers) {
@@ -123,8 +129,8 @@ public final class HikariApp {
         }
         HikariPoolMXBean pool = ds.getHikariPoolMXBean();
         int backends = backends();
-        System.out.printf("OK load threads=%d tx=%d seconds=%.2f tx/s=%.0f pool-total=%d max-active=%d"
-                        + " pg_stat_activity=%d errors=%d%n", threads, total, seconds, total / seconds,
+        System.out.printf("OK load threads=%d tx=%d seconds=%.2f tx/s=%.0f pool-filled-s=%.2f pool-total=%d"
+                        + " max-active=%d pg_stat_activity=%d errors=%d%n", threads, total, seconds, total / seconds, filled,
                 pool.getTotalConnections(), maxActive.get(), backends, errors.get());
         PgJdbcApp.expect("errors before the restart", 0L, errors.get());
         PgJdbcApp.expect("pool connections (Hikari)", POOL, pool.getTotalConnections());
