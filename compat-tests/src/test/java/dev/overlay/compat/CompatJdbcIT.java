@@ -137,6 +137,7 @@ class CompatJdbcIT {
         assertThat(refused.awaitExit(RUN)).as("exit status of the refused client").isEqualTo(1);
         String fail = refused.awaitLine(l -> l.startsWith("out: FAIL connect:"), Duration.ofSeconds(1));
         assertThat(fail).contains("not allowed");
+        DbSupport.figure("pgjdbc outside allow: " + fail.substring(5));
         assertThat(refused.lines()).noneMatch(l -> l.startsWith("out: OK"));
         assertThat(onlyA.process().lines()).noneMatch(l -> l.contains("stream from " + b.name()));
     }
@@ -181,7 +182,9 @@ class CompatJdbcIT {
                 .isEqualTo(InetAddress.getByName(client.handle()));
 
         assertThat(refused.awaitExit(RUN)).as("exit status of the client outside allow").isEqualTo(1);
-        assertThat(refused.awaitLine(l -> l.startsWith("out: FAIL connect:"), Duration.ofSeconds(1))).contains("not allowed");
+        String fail = refused.awaitLine(l -> l.startsWith("out: FAIL connect:"), Duration.ofSeconds(1));
+        assertThat(fail).contains("not allowed");
+        DbSupport.figure("H2 client outside allow: " + fail.substring(5));
         DbSupport.figure("H2 server saw client address " + addr + " (client handle " + client.handle() + "), "
                 + DbSupport.fields(app, "lobs"));
     }
