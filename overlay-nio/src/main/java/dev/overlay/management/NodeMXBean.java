@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * A running overlay node, as JMX shows it: {@code dev.overlay:type=Node,name=<first 16 base32
- * characters of its key>}. Every read takes (or reuses, within 250 ms) a snapshot on the node's
+ * characters of its key>}. Every read takes (or reuses one taken for a read within 100 ms) a snapshot on the node's
  * event loop; a loop that does not answer within 2 s makes the read fail with an
  * IllegalStateException naming the timeout. Attributes and units: docs/observability.md.
  */

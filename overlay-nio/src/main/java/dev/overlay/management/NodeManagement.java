@@ -33,8 +33,11 @@ public final class NodeManagement implements AutoCloseable {
     public static final String DOMAIN = "dev.overlay";
     /** How long a read waits for the node's event loop. */
     static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
-    /** A snapshot this young answers further reads (a JMX client reads attributes one by one). */
-    private static final long CACHE_NANOS = 250_000_000L;
+    /**
+     * A snapshot taken for a read this recently answers further reads: a JMX client reads
+     * attributes one by one, and they should come from one consistent view.
+     */
+    private static final long CACHE_NANOS = 100_000_000L;
     static final int REFRESH_SECONDS = 5;
     /** Names tried for a node whose 16-character name is taken (the same key twice in one JVM). */
     private static final int MAX_SUFFIX = 100;
@@ -173,6 +176,10 @@ public final class NodeManagement implements AutoCloseable {
             }
         }
         NodeSnapshot s = node.snapshot(READ_TIMEOUT);
+        synchronized (this) {
+            cached = s;
+            cachedAt = System.nanoTime();
+        }
         accept(s);
         return s;
     }
@@ -189,10 +196,6 @@ public final class NodeManagement implements AutoCloseable {
     private synchronized void accept(NodeSnapshot s) {
         if (closed) {
             return;
-        }
-        if (cached == null || s.uptimeNanos() >= cached.uptimeNanos()) {
-            cached = s;
-            cachedAt = System.nanoTime();
         }
         Set<NodeId> known = new HashSet<>();
         for (PeerSnapshot p : s.peers()) {

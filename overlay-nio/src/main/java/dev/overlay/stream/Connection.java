@@ -374,7 +374,7 @@ final class Connection implements LossDetector.Listener {
             if (refusedCode != 0) {
                 totals.streamsRefused++;
                 host.streamOpened(peer, s.id, s.port(), false, now - s.createdAt,
-                        "refused: " + StreamError.describe(refusedCode));
+                        StreamError.describe(refusedCode));
             }
             touched(s);
             maybeRetire(s);
@@ -560,7 +560,7 @@ final class Connection implements LossDetector.Listener {
             host.streamOpened(peer, id, port, true, 0, null);
         } else {
             totals.streamsRefused++;
-            host.streamOpened(peer, id, port, true, 0, "refused: " + StreamError.describe(refusal));
+            host.streamOpened(peer, id, port, true, 0, StreamError.describe(refusal));
         }
         queueControl(refusal == 0 ? new SentFrame.OpenOk(id) : new SentFrame.ResetStream(id, refusal, 0));
     }

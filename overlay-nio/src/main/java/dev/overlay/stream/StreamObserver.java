@@ -12,7 +12,8 @@ public interface StreamObserver {
      *
      * @param inbound true when the peer opened it
      * @param durationNanos for a stream we opened, from the open to the answer; 0 for inbound ones
-     * @param refusal null when it opened; else why not (for example "refused: nobody listens")
+     * @param refusal null when it opened; else why not, as {@link StreamError#describe} says (for
+     *     example "refused: no listener on that port" or "not allowed: ...")
      */
     void streamOpened(NodeId peer, long streamId, int port, boolean inbound, long durationNanos, String refusal);
 
