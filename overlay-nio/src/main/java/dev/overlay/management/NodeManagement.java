@@ -31,6 +31,12 @@ public final class NodeManagement implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.overlay.management");
     /** The JMX domain. */
     public static final String DOMAIN = "dev.overlay";
+    /**
+     * A system property set (to {@code jmx}) once a node registered its MBeans in this JVM:
+     * {@code overlay status} reads it through the attach API to pick JVMs worth connecting to,
+     * without starting the management agent of unrelated ones.
+     */
+    public static final String MARKER_PROPERTY = "dev.overlay.management";
     /** How long a read waits for the node's event loop. */
     static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
     /**
@@ -103,6 +109,7 @@ public final class NodeManagement implements AutoCloseable {
                             + "this one's MBean is " + name);
                 }
                 m.start();
+                mark();
                 return m;
             }
             LOG.log(System.Logger.Level.WARNING, "no MBean for node " + base + ": " + MAX_SUFFIX
@@ -111,6 +118,14 @@ public final class NodeManagement implements AutoCloseable {
         } catch (JMException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, "no MBeans for node " + node.id().shortName() + ": " + e);
             return null;
+        }
+    }
+
+    private static void mark() {
+        try {
+            System.setProperty(MARKER_PROPERTY, "jmx");
+        } catch (SecurityException e) {
+            // only overlay status' discovery of this JVM suffers; naming its PID still works
         }
     }
 
