@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "overlay", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A userspace overlay network: a node's public key is its address.",
         subcommands = {KeygenCommand.class, IdCommand.class, ServeCommand.class, ForwardCommand.class, PingCommand.class,
-                RendezvousCommand.class})
+                RendezvousCommand.class, StatusCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -111,6 +111,13 @@ public final class Node implements AutoCloseable {
     private final ByteBuffer candidatesOut = ByteBuffer.allocate(1024);
     private long relayDrops;
     private final Thread loop;
+    private final NodeConfig config;
+    private final long startedAt = System.nanoTime();
+    /** The JMX registration while the node runs (null when off or when it failed). */
+    private volatile AutoCloseable management;
+    /** When the stream layer's per-peer counters of forgotten peers are next pruned. */
+    private long nextStatsPruneAt = System.nanoTime() + STATS_PRUNE_INTERVAL_NANOS;
+    private static final long STATS_PRUNE_INTERVAL_NANOS = 30_000_000_000L;
     private volatile boolean running = true;
     private volatile boolean closed;
     private long unhandledPayloads;
@@ -121,6 +128,7 @@ public final class Node implements AutoCloseable {
     private record Command(Runnable work, CompletableFuture<?> owner) {}
 
     private Node(NodeConfig config) throws IOException {
+        this.config = config;
         long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         this.device = new Device(config.identity(), config.device(), new SecureRandom(), epochOffset);
         this.streams = new StreamLayer(device.self(), config.streams(),
@@ -155,6 +163,7 @@ public final class Node implements AutoCloseable {
             this.rendezvous = new RendezvousClient(System.nanoTime(), servers, localAddress,
                     Node::interfaceAddresses, new ClientTransport(), new ClientListener());
         }
+        streams.setObserver(new FlightObserver());
         this.loop = new Thread(this::run, "overlay-node-" + device.self().shortName());
         loop.setDaemon(true);
     }
@@ -165,6 +174,9 @@ public final class Node implements AutoCloseable {
         n.loop.start();
         LOG.log(System.Logger.Level.INFO, "node " + n.id() + " listening on udp "
                 + n.localAddress.getAddress().getHostAddress() + ":" + n.localAddress.getPort());
+        if (config.management()) {
+            n.management = dev.overlay.management.NodeManagement.register(n);
+        }
         return n;
     }
 
@@ -368,6 +380,62 @@ public final class Node implements AutoCloseable {
         return result;
     }
 
+    /**
+     * A consistent view of the node and all its peers, taken on the event loop. Completes on the
+     * loop; fails when the node is closed. See {@link #snapshot(Duration)} for a bounded wait.
+     */
+    public CompletableFuture<NodeSnapshot> snapshot() {
+        return call(d -> takeSnapshot());
+    }
+
+    /**
+     * {@link #snapshot()}, waiting at most {@code timeout} for the event loop to take it.
+     *
+     * @throws IllegalStateException when the node is closed, or its loop did not answer within
+     *     {@code timeout} (the message names the node and the timeout)
+     */
+    public NodeSnapshot snapshot(Duration timeout) {
+        try {
+            return snapshot().get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("node " + id().shortName() + " did not answer a status request within "
+                    + timeout.toMillis() + " ms (its event loop is busy or stuck)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw new IllegalStateException(c.getMessage() == null ? c.toString() : c.getMessage(), c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the status of node " + id().shortName());
+        }
+    }
+
+    /** Loop thread only. */
+    private NodeSnapshot takeSnapshot() {
+        long now = System.nanoTime();
+        streams.pruneStats(p -> device.peerStatus(p) != null);
+        List<PeerSnapshot> peers = new ArrayList<>();
+        for (dev.overlay.session.PeerStats p : device.peerStats(now)) {
+            peers.add(new PeerSnapshot(p, streams.stats(p.id())));
+        }
+        dev.overlay.session.Counters c = device.counters();
+        Map<String, Long> drops = new java.util.TreeMap<>();
+        c.snapshot().forEach((k, v) -> drops.put(k.name(), v));
+        return new NodeSnapshot(id(), localAddress, service != null,
+                rendezvous == null ? List.of() : rendezvous.status(), peers, streams.streamCount(),
+                c.datagramsIn(), c.datagramsOut(), c.bytesIn(), c.bytesOut(), c.handshakesCompleted(),
+                c.relayedIn(), c.relayedOut(), drops, c.totalDrops(), relayDrops, unhandledPayloads, now - startedAt);
+    }
+
+    /** The configuration the node started with. */
+    public NodeConfig config() {
+        return config;
+    }
+
+    /** True until {@link #close()} (or the event loop ended). */
+    public boolean isRunning() {
+        return running;
+    }
+
     /** The peer's status, read on the event loop. */
     public CompletableFuture<PeerStatus> peerStatus(NodeId id) {
         return call(d -> d.peerStatus(id));
@@ -457,6 +525,10 @@ public final class Node implements AutoCloseable {
                 streams.onTimer(now);
                 streams.flush(now);
                 streams.signalPending();
+                if (now - nextStatsPruneAt >= 0) {
+                    nextStatsPruneAt = now + STATS_PRUNE_INTERVAL_NANOS;
+                    streams.pruneStats(p -> device.peerStatus(p) != null);
+                }
             }
         } catch (ClosedSelectorException e) {
             // closed under us: shutting down
@@ -679,6 +751,16 @@ public final class Node implements AutoCloseable {
             return;
         }
         closed = true;
+        AutoCloseable m = management;
+        management = null;
+        if (m != null) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "unregistering the MBeans of node " + id().shortName()
+                        + " failed: " + e);
+            }
+        }
         running = false;
         selector.wakeup();
         try {
@@ -739,6 +821,10 @@ public final class Node implements AutoCloseable {
         @Override
         public void event(SessionEvent event) {
             LOG.log(System.Logger.Level.INFO, describe(event));
+            if (event.kind() != SessionEvent.Kind.IDLE_CLOSED && event.kind() != SessionEvent.Kind.ENDPOINT_CHANGED) {
+                dev.overlay.management.FlightEvents.session(device.self(), event,
+                        device.peerStats(System.nanoTime(), event.peer()));
+            }
             switch (event.kind()) {
                 case ESTABLISHED_AS_INITIATOR, ESTABLISHED_AS_RESPONDER -> {
                     if (rendezvous != null && !rendezvous.isServer(event.peer())) {
@@ -755,6 +841,26 @@ public final class Node implements AutoCloseable {
                     LOG.log(System.Logger.Level.WARNING, "session listener " + l + " threw; ignored", e);
                 }
             }
+        }
+    }
+
+    /** Stream opens and closes, to the flight recorder (on the event loop). */
+    private final class FlightObserver implements dev.overlay.stream.StreamObserver {
+        @Override
+        public void streamOpened(NodeId peer, long streamId, int port, boolean inbound, long durationNanos,
+                                 String refusal) {
+            if (dev.overlay.management.FlightEvents.streamOpenEnabled()) {
+                PeerStatus s = device.peerStatus(peer);
+                dev.overlay.management.FlightEvents.streamOpen(device.self(), peer, s == null ? null : s.path(),
+                        streamId, port, inbound, durationNanos, refusal);
+            }
+        }
+
+        @Override
+        public void streamClosed(NodeId peer, long streamId, int port, boolean inbound, String outcome,
+                                 long lifetimeNanos, long bytesSent, long bytesReceived) {
+            dev.overlay.management.FlightEvents.streamClose(device.self(), peer, streamId, port, inbound, outcome,
+                    lifetimeNanos, bytesSent, bytesReceived);
         }
     }
 

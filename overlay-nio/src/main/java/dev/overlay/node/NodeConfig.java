@@ -17,10 +17,13 @@ import java.util.Objects;
  * @param streams stream-layer tuning
  * @param rendezvous rendezvous servers to register with and ask (empty: static peers only)
  * @param rendezvousServer true to also serve as a rendezvous and relay for other nodes
+ * @param management true (the default) to expose the node and its peers as JMX MBeans in the
+ *     platform MBean server while it runs (docs/observability.md); false for tests and benchmarks
+ *     that start many nodes
  */
 public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers,
                          DeviceConfig device, StreamConfig streams, List<RendezvousSpec> rendezvous,
-                         boolean rendezvousServer) {
+                         boolean rendezvousServer, boolean management) {
     public NodeConfig {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(bind, "bind");
@@ -35,22 +38,33 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         }
     }
 
+    /** As the canonical constructor, with management on. */
+    public NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers, DeviceConfig device,
+                      StreamConfig streams, List<RendezvousSpec> rendezvous, boolean rendezvousServer) {
+        this(identity, bind, peers, device, streams, rendezvous, rendezvousServer, true);
+    }
+
     /** A node on {@code bind} with default tuning and the given peers. */
     public static NodeConfig of(Identity identity, InetSocketAddress bind, List<PeerSpec> peers) {
-        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS, List.of(), false);
+        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS, List.of(), false, true);
+    }
+
+    /** With JMX MBeans for the node and its peers ({@code true}, the default) or without. */
+    public NodeConfig withManagement(boolean on) {
+        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, on);
     }
 
     public NodeConfig withDevice(DeviceConfig d) {
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer, management);
     }
 
     public NodeConfig withStreams(StreamConfig s) {
-        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer);
+        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer, management);
     }
 
     /** Registers with these rendezvous servers and looks unknown keys up through them. */
     public NodeConfig withRendezvous(List<RendezvousSpec> servers) {
-        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer);
+        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer, management);
     }
 
     /**
@@ -61,6 +75,6 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         int peersNeeded = dev.overlay.rendezvous.RendezvousService.Config.DEFAULTS.maxEntries();
         DeviceConfig d = device.maxPeers() >= peersNeeded ? device
                 : new DeviceConfig(device.timers(), peersNeeded, device.acceptPeer());
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true, management);
     }
 }

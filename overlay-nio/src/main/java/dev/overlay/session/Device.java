@@ -310,6 +310,21 @@ public final class Device {
         return p == null ? null : PeerStatus.of(p);
     }
 
+    /** Statistics of {@code id} at {@code now}, or null if it is not a peer. */
+    public PeerStats peerStats(long now, NodeId id) {
+        Peer p = peers.get(id);
+        return p == null ? null : PeerStats.of(p, now);
+    }
+
+    /** Statistics of every peer at {@code now} (for status output; allocates one record per peer). */
+    public List<PeerStats> peerStats(long now) {
+        List<PeerStats> list = new ArrayList<>(peers.size());
+        for (Peer p : peers.values()) {
+            list.add(PeerStats.of(p, now));
+        }
+        return list;
+    }
+
     /** Snapshots of all peers. */
     public List<PeerStatus> peers() {
         List<PeerStatus> list = new ArrayList<>(peers.size());
@@ -463,6 +478,8 @@ public final class Device {
             return;
         }
         counters.relayedOut++;
+        p.datagramsOut++;
+        p.wireBytesOut += len;
         out.limit(len).position(0);
         outbox.relay(route.relay(), p.id, out);
     }
@@ -470,6 +487,8 @@ public final class Device {
     private void transmitDirect(Peer p, InetSocketAddress to, int len, Outbox outbox) {
         counters.datagramsOut++;
         counters.bytesOut += len;
+        p.datagramsOut++;
+        p.wireBytesOut += len;
         if (p.budgeted && p.isEndpoint(to)) {
             p.bytesToEndpoint += len;
         }
@@ -739,6 +758,8 @@ public final class Device {
             arrivedDirect(p, from, len, false, now, outbox);
         }
         p.responseSentTo = from;
+        p.datagramsIn++;
+        p.wireBytesIn += len;
         int index = indices.allocate(Boolean.FALSE, random);
         handshakes.writeResponse(p, noise, index, initiatorIndex, out);
         SessionKeys keys = noise.split();
@@ -776,6 +797,7 @@ public final class Device {
             return;
         }
         Peer p = h.peer;
+        long attemptsStartedAt = p.handshakeAttemptsStartedAt;
         try {
             handshakes.readResponse(h, in);
         } catch (NoiseException e) {
@@ -814,6 +836,10 @@ public final class Device {
             arrivedDirect(p, from, len, false, now, outbox);
         }
         counters.handshakesCompleted++;
+        p.datagramsIn++;
+        p.wireBytesIn += len;
+        p.handshakeRtt = p.lastInitiationSentAt == Peer.NEVER ? -1 : now - p.lastInitiationSentAt;
+        handshakeDone(p, attemptsStartedAt == Peer.NEVER ? p.handshakeRtt : now - attemptsStartedAt, now);
         timers.handshakeComplete(p);
         timers.anyAuthenticatedPacketReceived(p, now);
         event(SessionEvent.Kind.ESTABLISHED_AS_INITIATOR, p, outbox);
@@ -858,8 +884,12 @@ public final class Device {
             return;
         }
         Peer p = k.peer;
+        p.datagramsIn++;
+        p.wireBytesIn += len;
         boolean confirming = k == p.next;
         if (confirming) {
+            p.handshakeRtt = now - k.createdAt;
+            handshakeDone(p, p.handshakeRtt, now);
             if (!p.confirmed && peerTableFull()) {
                 Peer idle = idleLearnedPeer();
                 if (idle == null) {
@@ -910,6 +940,15 @@ public final class Device {
     }
 
     /** The initiator used the responder's new keypair: it is confirmed and becomes current. */
+    /** Per-peer statistics of a completed handshake (either role). */
+    private static void handshakeDone(Peer p, long duration, long now) {
+        p.handshakes++;
+        p.handshakeDuration = duration;
+        if (p.sessionSince == Peer.NEVER) {
+            p.sessionSince = now;
+        }
+    }
+
     private void confirmNext(Peer p) {
         erase(p.previous);
         p.previous = p.current;
@@ -1215,8 +1254,9 @@ public final class Device {
     private void reportPathChange(Peer p, Path before, Outbox outbox) {
         Path now = p.path();
         if (now != null && !now.equals(p.reportedPath)) {
+            Path previous = p.reportedPath;
             p.reportedPath = now;
-            event(SessionEvent.Kind.PATH_CHANGED, p, outbox);
+            outbox.event(new SessionEvent(SessionEvent.Kind.PATH_CHANGED, p.id, now.address(), now, previous));
         }
     }
 
@@ -1326,6 +1366,7 @@ public final class Device {
     }
 
     private void eraseSession(Peer p) {
+        p.sessionSince = Peer.NEVER;
         erase(p.previous);
         erase(p.current);
         erase(p.next);

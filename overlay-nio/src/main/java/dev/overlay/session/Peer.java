@@ -77,6 +77,23 @@ final class Peer {
     /** The last non-empty payload either way: background probing runs while the session is in use. */
     long lastDataAt = NEVER;
 
+    /** Statistics (docs/observability.md): authenticated datagrams and their wire bytes, each way. */
+    long datagramsIn;
+    long datagramsOut;
+    long wireBytesIn;
+    long wireBytesOut;
+    /** Handshakes completed with this peer (either role; a responder's counts at confirmation). */
+    long handshakes;
+    /** When the session (keys, through any number of rekeys) came up; {@link #NEVER} without one. */
+    long sessionSince = NEVER;
+    /**
+     * The round trip the last handshake measured, in nanoseconds (-1: none yet): initiation to
+     * response as initiator, response to confirmation as responder.
+     */
+    long handshakeRtt = -1;
+    /** How long the last completed handshake took from its first attempt, in nanoseconds (-1: none). */
+    long handshakeDuration = -1;
+
     final ArrayDeque<byte[]> staged = new ArrayDeque<>();
     /** Bytes in {@link #staged}, at most {@link Constants#MAX_STAGED_BYTES_PER_PEER}. */
     long stagedBytes;

@@ -11,8 +11,15 @@ import java.net.InetSocketAddress;
  * @param endpoint the UDP address packets to the peer went to at the time (may be null): the
  *     peer's own for a direct path, the relay's for a relayed one
  * @param path the path packets to the peer took at the time (may be null)
+ * @param previousPath for {@link Kind#PATH_CHANGED}: the path reported before (null for the first
+ *     path, and for every other kind)
  */
-public record SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint, Path path) {
+public record SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint, Path path, Path previousPath) {
+    /** An event with no previous path. */
+    public SessionEvent(Kind kind, NodeId peer, InetSocketAddress endpoint, Path path) {
+        this(kind, peer, endpoint, path, null);
+    }
+
     public enum Kind {
         /** A handshake we initiated completed; data flows. */
         ESTABLISHED_AS_INITIATOR,

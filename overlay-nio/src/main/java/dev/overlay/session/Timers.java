@@ -101,6 +101,7 @@ final class Timers {
         p.newHandshakeAt = Peer.OFF;
         p.fallbackAt = Peer.OFF;
         p.lastReceivedAt = Peer.NEVER;
+        p.sessionSince = Peer.NEVER;
     }
 
     /** Call when staging data behind a responder keypair that awaits confirmation. */

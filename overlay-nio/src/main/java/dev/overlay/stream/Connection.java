@@ -39,6 +39,14 @@ final class Connection implements LossDetector.Listener {
         StreamListener listener(int port);
 
         OverlayStream.Service service();
+
+        /** See {@link StreamObserver#streamOpened}. */
+        default void streamOpened(NodeId peer, long streamId, int port, boolean inbound, long durationNanos,
+                                  String refusal) {}
+
+        /** See {@link StreamObserver#streamClosed}. */
+        default void streamClosed(NodeId peer, long streamId, int port, boolean inbound, String outcome,
+                                  long lifetimeNanos, long bytesSent, long bytesReceived) {}
     }
 
     /** An ACK is sent at once after this many ack-eliciting packets (RFC 9000 13.2.2). */
@@ -67,6 +75,8 @@ final class Connection implements LossDetector.Listener {
     static final int SESSION_OVERHEAD = 32;
 
     final NodeId peer;
+    /** Counters toward {@link #peer}; the stream layer hands in the peer's, kept across connections. */
+    PeerTotals totals = new PeerTotals();
     private final StreamConfig config;
     private final Host host;
     final long localEpoch;
@@ -149,6 +159,11 @@ final class Connection implements LossDetector.Listener {
         return streams.size();
     }
 
+    /** This connection's RTT estimates, in nanoseconds: smoothed, minimum, latest; -1 each without a sample. */
+    long[] rtts() {
+        return rtt.hasSample() ? new long[] {rtt.smoothedRtt(), rtt.minRtt(), rtt.latestRtt()} : new long[] {-1, -1, -1};
+    }
+
     // ------------------------------------------------------------------ opening
 
     /** Creates a local stream and queues its OPEN. */
@@ -165,6 +180,7 @@ final class Connection implements LossDetector.Listener {
         OverlayStream s = new OverlayStream(this, id, peer, port, host.service(), config.sendBufferBytes(),
                 config.initialStreamWindow(), config.initialStreamWindow());
         s.recvLimit = config.initialStreamWindow();
+        s.createdAt = now;
         return s;
     }
 
@@ -307,6 +323,7 @@ final class Connection implements LossDetector.Listener {
                 }
                 long grew = Math.max(0, s.recv.highestReceived() - before);
                 receivedData += grew;
+                totals.bytesReceived += grew;
                 if (receivedData > localMaxData) {
                     fail("peer exceeded the connection flow-control window", StreamError.FLOW_CONTROL);
                 }
@@ -323,6 +340,7 @@ final class Connection implements LossDetector.Listener {
             if (s == null) {
                 return;
             }
+            long refusedCode = 0;
             s.lock.lock();
             try {
                 long known = s.recv.finalSize();
@@ -343,6 +361,7 @@ final class Connection implements LossDetector.Listener {
                         || code == StreamError.NOT_ALLOWED || code == StreamError.BACKLOG_FULL
                         || code == StreamError.STREAM_LIMIT)) {
                     s.failLocked(new StreamRefusedException(peer, s.port(), code));
+                    refusedCode = code;
                 } else {
                     // RFC 9000 3.2: RESET_STREAM ends the peer's sending only; our reads fail,
                     // our own sending goes on unless a STOP_SENDING says otherwise.
@@ -351,6 +370,11 @@ final class Connection implements LossDetector.Listener {
                 s.resetReceived = true;
             } finally {
                 s.lock.unlock();
+            }
+            if (refusedCode != 0) {
+                totals.streamsRefused++;
+                host.streamOpened(peer, s.id, s.port(), false, now - s.createdAt,
+                        StreamError.describe(refusedCode));
             }
             touched(s);
             maybeRetire(s);
@@ -425,11 +449,17 @@ final class Connection implements LossDetector.Listener {
                 }
                 return; // a late OPEN_OK for a stream we already closed
             }
+            boolean first;
             s.lock.lock();
             try {
+                first = !s.opened;
                 s.opened = true;
             } finally {
                 s.lock.unlock();
+            }
+            if (first) {
+                totals.streamsOpened++;
+                host.streamOpened(peer, id, s.port(), false, now - s.createdAt, null);
             }
             queueForSending(s);
             touched(s);
@@ -518,11 +548,19 @@ final class Connection implements LossDetector.Listener {
         if (refusal == 0) {
             s = newStream(id, port);
             s.opened = true;
+            s.inbound = true;
             streams.put(id, s);
             if (!l.offer(s)) {
                 streams.remove(id);
                 refusal = StreamError.BACKLOG_FULL;
             }
+        }
+        if (refusal == 0) {
+            totals.streamsOpened++;
+            host.streamOpened(peer, id, port, true, 0, null);
+        } else {
+            totals.streamsRefused++;
+            host.streamOpened(peer, id, port, true, 0, StreamError.describe(refusal));
         }
         queueControl(refusal == 0 ? new SentFrame.OpenOk(id) : new SentFrame.ResetStream(id, refusal, 0));
     }
@@ -574,6 +612,7 @@ final class Connection implements LossDetector.Listener {
 
     @Override
     public void onLost(SentPacket p) {
+        totals.packetsLost++;
         if (large(p) && ++largeLossesInARow >= BLACK_HOLE_LOSSES) {
             largeLossesInARow = 0;
             pmtud.onBlackHole(now);
@@ -667,6 +706,9 @@ final class Connection implements LossDetector.Listener {
 
     /** Forgets a stream once both directions are finished and nothing more can arrive for it. */
     private void maybeRetire(OverlayStream s) {
+        String outcome;
+        long sentBytes;
+        long receivedBytes;
         s.lock.lock();
         try {
             // Sending is finished when the FIN was acknowledged, or a reset ended it either way.
@@ -678,6 +720,9 @@ final class Connection implements LossDetector.Listener {
                 return;
             }
             streams.remove(s.id);
+            outcome = retiredOutcome(s);
+            sentBytes = s.send.sentHigh();
+            receivedBytes = s.recv.highestReceived();
             // What a retired stream used of the connection's credit but nobody read counts as
             // consumed (RFC 9000 4.5: the final size is what the stream used).
             long used = Math.max(s.recv.highestReceived(), Math.max(0, s.recv.finalSize()));
@@ -688,6 +733,23 @@ final class Connection implements LossDetector.Listener {
         } finally {
             s.lock.unlock();
         }
+        streamClosed(s, outcome, sentBytes, receivedBytes);
+    }
+
+    /** How a retired stream ended, for {@link Host#streamClosed}; its lock is held. */
+    private static String retiredOutcome(OverlayStream s) {
+        if (s.failure instanceof StreamRefusedException) {
+            return "refused";
+        }
+        if (s.resetReceived || s.resetToSend >= 0) {
+            return "reset";
+        }
+        return s.failure != null ? String.valueOf(s.failure.getMessage()) : "closed";
+    }
+
+    private void streamClosed(OverlayStream s, String outcome, long sentBytes, long receivedBytes) {
+        totals.streamsClosed++;
+        host.streamClosed(peer, s.id, s.port(), s.inbound, outcome, now - s.createdAt, sentBytes, receivedBytes);
     }
 
     // ------------------------------------------------------------------ outbound
@@ -753,6 +815,7 @@ final class Connection implements LossDetector.Listener {
 
     private void register(long now, int len, List<SentFrame> sent) {
         long pn = nextPacketNumber++;
+        totals.packetsSent++;
         boolean ackEliciting = !sent.isEmpty();
         // Every numbered packet is registered, ACK-only ones too (not in flight): the peer may
         // acknowledge them, and an ACK for an unregistered number is a protocol violation.
@@ -773,6 +836,7 @@ final class Connection implements LossDetector.Listener {
         out.limit(payload);
         List<SentFrame> sent = List.of(new SentFrame.PmtuProbe(size, pmtud.search()));
         long pn = nextPacketNumber++;
+        totals.packetsSent++;
         SentPacket p = new SentPacket(pn, now, payload, true, true, true, sent);
         loss.onPacketSent(p, now);
         return payload;
@@ -879,6 +943,7 @@ final class Connection implements LossDetector.Listener {
 
     void onNewDataSent(int bytes) {
         sentData += bytes;
+        totals.bytesSent += bytes;
     }
 
     /** Queues a MAX_STREAM_DATA for {@code s} if its reader freed half the window; the lock is held. */
@@ -991,14 +1056,20 @@ final class Connection implements LossDetector.Listener {
         }
         closedWith = why;
         closeCode = code;
+        this.now = now;
         for (OverlayStream s : streams.values()) {
+            long sentBytes;
+            long receivedBytes;
             s.lock.lock();
             try {
                 s.failLocked(why);
+                sentBytes = s.send.sentHigh();
+                receivedBytes = s.recv.highestReceived();
             } finally {
                 s.lock.unlock();
             }
             s.signal();
+            streamClosed(s, String.valueOf(why.getMessage()), sentBytes, receivedBytes);
         }
         streams.clear();
         for (OverlayStream s : sendRotation) {

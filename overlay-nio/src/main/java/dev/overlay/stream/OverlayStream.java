@@ -46,6 +46,9 @@ public final class OverlayStream implements Closeable {
     // ---- state, guarded by lock
     boolean opened;
     IOException failure;
+    /** When the loop created it (for statistics); opened by the peer, or by us. */
+    long createdAt;
+    boolean inbound;
     /** Set when the peer stopped reading (STOP_SENDING): writes fail, reads go on. */
     IOException writeFailure;
     /** Set when the peer reset its sending (RESET_STREAM): reads fail, writes go on. */

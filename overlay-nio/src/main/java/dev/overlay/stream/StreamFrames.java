@@ -51,6 +51,7 @@ final class StreamFrames {
             int len = fit(s.id, offset, b.lostLength(room), room);
             boolean fin = offset + len == b.finOffset() && !b.finAcked();
             emit(s, offset, len, fin, out, sent);
+            c.totals.bytesRetransmitted += len;
             return true;
         }
         long offset = b.sentHigh();

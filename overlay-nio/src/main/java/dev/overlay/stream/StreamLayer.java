@@ -36,6 +36,9 @@ public final class StreamLayer implements Connection.Host {
     private final Queue<OverlayStream> serviceQueue = new ConcurrentLinkedQueue<>();
     private final ByteBuffer packet;
     private final OverlayStream.Service service = this::requestService;
+    /** Counters per peer, across its connections; pruned by {@link #pruneStats}. */
+    private final Map<NodeId, PeerTotals> totals = new HashMap<>();
+    private volatile StreamObserver observer;
 
     /**
      * @param wakeLoop wakes the event loop (from any thread) so it runs {@link #serviceQueued}
@@ -53,6 +56,11 @@ public final class StreamLayer implements Connection.Host {
 
     public StreamConfig config() {
         return config;
+    }
+
+    /** Sets who hears of streams opening and closing (null: nobody); it runs on the event loop. */
+    public void setObserver(StreamObserver observer) {
+        this.observer = observer;
     }
 
     // ------------------------------------------------------------------ application side
@@ -98,6 +106,7 @@ public final class StreamLayer implements Connection.Host {
             throw new IllegalArgumentException("overlay port must be 1..65535, got " + port);
         }
         OverlayStream s = connection(now, peer).open(port);
+        s.createdAt = now;
         s.requestService();
         return s;
     }
@@ -106,6 +115,7 @@ public final class StreamLayer implements Connection.Host {
         Connection c = connections.get(peer);
         if (c == null || c.isClosed()) {
             c = new Connection(self, peer, config, this, nextEpoch(now), now);
+            c.totals = totals.computeIfAbsent(peer, k -> new PeerTotals());
             connections.put(peer, c);
         }
         return c;
@@ -124,6 +134,7 @@ public final class StreamLayer implements Connection.Host {
             c.close(now, new SocketException("connection reset: " + from.shortName() + " restarted"), -1);
             c.signalStreams();
             Connection fresh = new Connection(self, from, config, this, nextEpoch(now), now);
+            fresh.totals = c.totals;
             connections.put(from, fresh);
             fresh.onPacket(now, payload);
         }
@@ -209,6 +220,53 @@ public final class StreamLayer implements Connection.Host {
     public int streamCount(NodeId peer) {
         Connection c = connections.get(peer);
         return c == null ? 0 : c.streamCount();
+    }
+
+    @Override
+    public void streamOpened(NodeId peer, long streamId, int port, boolean inbound, long durationNanos, String refusal) {
+        StreamObserver o = observer;
+        if (o != null) {
+            o.streamOpened(peer, streamId, port, inbound, durationNanos, refusal);
+        }
+    }
+
+    @Override
+    public void streamClosed(NodeId peer, long streamId, int port, boolean inbound, String outcome, long lifetimeNanos,
+                             long bytesSent, long bytesReceived) {
+        StreamObserver o = observer;
+        if (o != null) {
+            o.streamClosed(peer, streamId, port, inbound, outcome, lifetimeNanos, bytesSent, bytesReceived);
+        }
+    }
+
+    /** Statistics toward {@code peer}, or null when no connection to it was ever made (or it was pruned). */
+    public StreamStats stats(NodeId peer) {
+        PeerTotals t = totals.get(peer);
+        if (t == null) {
+            return null;
+        }
+        Connection c = connections.get(peer);
+        long[] r = c == null ? new long[] {-1, -1, -1} : c.rtts();
+        return new StreamStats(peer, c == null ? 0 : c.streamCount(), t.streamsOpened, t.streamsRefused,
+                t.streamsClosed, t.bytesSent, t.bytesReceived, t.bytesRetransmitted, t.packetsSent, t.packetsLost,
+                r[0], r[1], r[2], c == null ? 0 : c.pmtud.current());
+    }
+
+    /**
+     * Forgets the counters of peers without a connection that {@code keep} rejects (the node passes
+     * "still a peer of the session layer"), so the table stays as bounded as the peer table.
+     */
+    public void pruneStats(Predicate<NodeId> keep) {
+        totals.keySet().removeIf(peer -> !connections.containsKey(peer) && !keep.test(peer));
+    }
+
+    /** Streams open to all peers. */
+    public int streamCount() {
+        int n = 0;
+        for (Connection c : connections.values()) {
+            n += c.streamCount();
+        }
+        return n;
     }
 
     /** Every connection's state, for diagnosing a stalled transfer. */
