@@ -483,7 +483,8 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                         : InetAddress.getByName(host instanceof Inet6Address ? "::" : "0.0.0.0"), 0);
                 dev.overlay.identity.Identity throwaway = dev.overlay.identity.Identity.generate(new java.security.SecureRandom());
                 loopbackKey.set(throwaway.id());
-                Node n = Node.start(dev.overlay.node.NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to))));
+                Node n = Node.start(dev.overlay.node.NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to)))
+                        .withManagement(false)); // part of this runtime, not a node of its own in JMX
                 loopback = n;
                 LOG.log(System.Logger.Level.DEBUG, "loopback node " + n.id() + " for same-JVM connections to served ports");
             }
