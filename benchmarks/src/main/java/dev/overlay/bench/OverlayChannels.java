@@ -83,6 +83,24 @@ final class OverlayChannels implements Closeable {
         backend.served.add(port);
     }
 
+    /** The backend the provider uses: for socket factories over the same two nodes. */
+    OverlayBackend backend() {
+        return backend;
+    }
+
+    /**
+     * Datagrams and bytes node A (the client) has sent and received so far, and its stream stats
+     * toward node B: for per-operation counters in benchmarks.
+     */
+    long[] clientCounters() {
+        dev.overlay.node.NodeSnapshot s = client.snapshot(java.time.Duration.ofSeconds(10));
+        dev.overlay.node.PeerSnapshot p = s.peer(server.id());
+        long packets = p == null || p.streams() == null ? 0 : p.streams().packetsSent();
+        long mtu = p == null || p.streams() == null ? 0 : p.streams().pathMtu();
+        long lost = p == null || p.streams() == null ? 0 : p.streams().packetsLost();
+        return new long[] {s.datagramsOut(), s.bytesOut(), s.datagramsIn(), s.bytesIn(), packets, mtu, lost};
+    }
+
     Inet6Address serverHandle() {
         return server.id().handle();
     }
