@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>At start ({@link #premain}) it reads its configuration ({@link AgentOptions}: agent options,
  * then {@code overlay.*} system properties, then {@code OVERLAY_*} environment variables), opens
- * what the hooks need in {@code java.base} to this jar alone ({@code java.net}, and the export of
+ * what the hooks need in {@code java.base} to the class path ({@code java.net}, and the export of
  * {@code sun.nio.ch}, through {@link Instrumentation#redefineModule}, because an agent jar's
  * {@code Add-Opens} manifest attribute is ignored), starts the node, and installs
  * <ul>
@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>{@link #agentmain} (attach to a running JVM) does the same, except that it never stops the
  * JVM (it logs the error instead), and that whatever already exists stays on the kernel network:
  * open channels, selectors and sockets, and an already-chosen provider if it cannot be patched.
- * It logs each such limit as a warning.
+ * It logs each such limit as a warning. A failed attach is logged and rethrown, so the attaching
+ * tool's {@code loadAgent} fails with the reason.
  */
 public final class OverlayAgent {
     private static final System.Logger LOG = System.getLogger("dev.overlay.agent");
@@ -75,12 +76,18 @@ public final class OverlayAgent {
                 LOG.log(System.Logger.Level.WARNING, "overlay agent: " + w);
             }
             LOG.log(System.Logger.Level.INFO, "overlay agent: " + report.summary());
-        } catch (IllegalArgumentException | IllegalStateException | IOException | SecurityException e) {
-            String line = "overlay agent: " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (RuntimeException | IOException | Error e) {
+            // Anything, expected (a bad option) or not (an OutOfMemoryError reading /dev/zero as a
+            // config file): one line, never a JVM abort with a stack trace.
+            String what = e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof IOException || e instanceof SecurityException ? ""
+                    : e.getClass().getName() + ": ";
+            String line = "overlay agent: " + what + oneLine(e.getMessage() == null ? e.toString() : e.getMessage());
             if (late) {
                 LOG.log(System.Logger.Level.ERROR, line + " (the application goes on without the overlay)");
-                LOADED.set(false);
-                return;
+                LOADED.set(false); // a later attach may try again
+                // The attaching tool sees the failure too: loadAgent throws AgentInitializationException.
+                throw new IllegalStateException(line, e);
             }
             stop(line, System.err);
         }
@@ -161,7 +168,10 @@ public final class OverlayAgent {
 
     /**
      * Opens {@code java.net} and exports {@code sun.nio.ch} of {@code java.base} to this jar's
-     * module only (the socket and resolver hooks; the platform selector provider).
+     * module (the socket and resolver hooks; the platform selector provider). That module is the
+     * class path's unnamed module, so this equals {@code --add-opens java.base/java.net=ALL-UNNAMED
+     * --add-exports java.base/sun.nio.ch=ALL-UNNAMED}: the application's own classes get the same
+     * access.
      */
     static void openJavaBase(Instrumentation inst) {
         Module base = Object.class.getModule();

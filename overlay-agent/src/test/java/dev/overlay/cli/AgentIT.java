@@ -1,6 +1,7 @@
 package dev.overlay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.tools.attach.VirtualMachine;
 import dev.overlay.identity.Identity;
@@ -114,6 +115,7 @@ class AgentIT {
             "identity=KEY             | -Djava.nio.channels.spi.SelectorProvider=x.Y | - | java.nio.channels.spi.SelectorProvider is set to x.Y",
             "identity=KEY             | -                                      | OVERLAY_BIND=nowhere | bind=nowhere (environment variable OVERLAY_BIND)",
             "identity=OPEN            | -                                      | - | open.key",
+            "identity=KEY,config=/dev/zero | -                                 | - | /dev/zero is too large",
     })
     void aBadConfigurationStopsTheJvmWithOneLine(String options, String property, String env, String expected)
             throws Exception {
@@ -160,6 +162,15 @@ class AgentIT {
                 Map.of(), identity.id().name(), "7315", "wait")) {
             String before = p.awaitLine(l -> l.startsWith("out: before"), LIMIT);
             assertThat(before).contains("provider=sun.nio.ch.");
+            // A failed attach is reported to the attaching tool, and the application goes on.
+            VirtualMachine bad = VirtualMachine.attach(String.valueOf(p.pid()));
+            try {
+                assertThatThrownBy(() -> bad.loadAgent(jar(), "identity=" + key + ",serve=0"))
+                        .isInstanceOf(com.sun.tools.attach.AgentInitializationException.class);
+            } finally {
+                bad.detach();
+            }
+            // A second attach may try again.
             VirtualMachine vm = VirtualMachine.attach(String.valueOf(p.pid()));
             try {
                 vm.loadAgent(jar(), "identity=" + key + ",serve=7315");
@@ -172,6 +183,8 @@ class AgentIT {
                     "out: after provider=dev.overlay.nio.OverlaySelectorProvider selector=dev.overlay.nio.OverlaySelector",
                     "out: resolved " + handle,
                     "out: server " + handle + " 7315");
+            assertThat(p.lines()).anyMatch(l -> l.contains("overlay agent: overlay configuration: serve=0")
+                    && l.contains("(the application goes on without the overlay)"));
             assertThat(p.lines()).anyMatch(l -> l.contains("SelectorProvider.provider() was patched to return the"
                     + " overlay provider, but channels and selectors opened before now stay on the kernel network"));
         }

@@ -149,6 +149,26 @@ public final class Backends {
         }
     }
 
+    /** Whether a server of {@code backend} is bound on its served {@code port} now. */
+    static boolean owns(OverlayBackend backend, int port) {
+        synchronized (OWNED) {
+            java.util.Set<Integer> ports = OWNED.get(backend);
+            return ports != null && ports.contains(port);
+        }
+    }
+
+    /** Whether a server of any backend in this JVM is bound on served {@code port} now (no runtime is started). */
+    static boolean ownedByAny(int port) {
+        synchronized (OWNED) {
+            for (java.util.Set<Integer> ports : OWNED.values()) {
+                if (ports.contains(port)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** Gives back a port {@link #claimServed claimed} before. */
     static void releaseServed(OverlayBackend backend, int port) {
         synchronized (OWNED) {

@@ -239,10 +239,17 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
         }
         Path identityFile = identityValue.path(identityValue.text());
         Identity identity;
+        boolean existed = java.nio.file.Files.exists(identityFile);
         try {
             identity = KeyFile.loadOrCreate(identityFile, new SecureRandom());
         } catch (IOException e) {
             throw identityValue.bad("cannot use the key file: " + e.getMessage(), e);
+        }
+        if (!existed) {
+            // A typo in the path would otherwise give the node a new address without a word.
+            System.getLogger("dev.overlay.nio").log(System.Logger.Level.WARNING, "overlay configuration: " + identityFile
+                    + " did not exist: created it with a new identity, " + identity.id().name()
+                    + " (if the node should keep an address it had, the path is wrong)");
         }
         NodeId self = identity.id();
 
@@ -555,7 +562,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .decode(java.nio.ByteBuffer.wrap(readAtMost(v, file)))
                     .toString();
         } catch (NoSuchFileException e) {
             throw v.bad(file + " does not exist", e);
@@ -563,6 +570,17 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
             throw v.bad(file + " is not UTF-8 text", e);
         } catch (IOException e) {
             throw v.bad(file + " cannot be read: " + e, e);
+        }
+    }
+
+    /** The file's bytes, refusing more than MAX_FILE_SIZE even when its size says less (a device, a pipe). */
+    private static byte[] readAtMost(Value v, Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes((int) MAX_FILE_SIZE + 1);
+            if (b.length > MAX_FILE_SIZE) {
+                throw v.bad(file + " is too large (more than " + MAX_FILE_SIZE + " bytes)");
+            }
+            return b;
         }
     }
 

@@ -325,20 +325,22 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
      */
     @Override
     public boolean isOverlay(InetSocketAddress target) {
-        return isOverlayAddress(target) || isLoopbackToServed(target, this::serves);
+        return isOverlayAddress(target) || isLoopbackToServed(target, p -> Backends.owns(this, p));
     }
 
     /**
-     * True for a loopback address ({@code 127.0.0.0/8}, {@code ::1}) on a port {@code serves}
-     * says is served on the overlay: a served port has no kernel listener, so a connection from
-     * this same JVM to it over loopback (H2's {@code Server.start()} checks its own port that way,
-     * as do health checks and admin tools embedded in servers) is carried over the overlay to the
-     * served port instead, as loopback reaches a kernel server. Other processes still find the port
-     * closed.
+     * True for a loopback address ({@code 127.0.0.0/8}, {@code ::1}) on a port where
+     * {@code boundOverlayOnly} says a server of this JVM is bound on the overlay now: such a port
+     * has no kernel listener of ours, so a connection from this same JVM to it over loopback (H2's
+     * {@code Server.start()} checks its own port that way, as do health checks and admin tools
+     * embedded in servers) is carried over the overlay to that server, as loopback reaches a kernel
+     * server. Other processes still find the port closed. While no overlay server of ours is bound
+     * there (before the bind, after the close, or a kernel server opened before a late attach),
+     * loopback goes to the kernel as usual, so whatever listens there is reached.
      */
-    static boolean isLoopbackToServed(InetSocketAddress target, java.util.function.IntPredicate serves) {
+    static boolean isLoopbackToServed(InetSocketAddress target, java.util.function.IntPredicate boundOverlayOnly) {
         return target != null && !target.isUnresolved() && target.getAddress().isLoopbackAddress()
-                && target.getPort() > 0 && serves.test(target.getPort());
+                && target.getPort() > 0 && boundOverlayOnly.test(target.getPort());
     }
 
     /** {@link #isOverlay} without a runtime. */
@@ -379,7 +381,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                     + ": overlay ports are 1..65535"));
             return result;
         }
-        if (isLoopbackToServed(target, this::serves)) {
+        if (isLoopbackToServed(target, p -> Backends.owns(this, p))) {
             Node from;
             try {
                 from = loopbackNode();
@@ -479,8 +481,7 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                         : InetAddress.getByName("127.0.0.1"))
                         : ours.getAddress();
                 InetSocketAddress to = new InetSocketAddress(host, ours.getPort());
-                InetSocketAddress bind = new InetSocketAddress(host.isLoopbackAddress() ? host
-                        : InetAddress.getByName(host instanceof Inet6Address ? "::" : "0.0.0.0"), 0);
+                InetSocketAddress bind = new InetSocketAddress(host, 0); // never on more interfaces than ours
                 dev.overlay.identity.Identity throwaway = dev.overlay.identity.Identity.generate(new java.security.SecureRandom());
                 loopbackKey.set(throwaway.id());
                 Node n = Node.start(dev.overlay.node.NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to)))

@@ -107,9 +107,7 @@ public class OverlaySelectorProvider extends SelectorProvider {
         }
         if (isa.isUnresolved() ? !NodeId.isOverlayName(isa.getHostString()) : !NodeId.isHandle(isa.getAddress())) {
             // Loopback to a port this JVM serves on the overlay: see OverlayRuntime.isLoopbackToServed.
-            boolean loopbackServed = !isa.isUnresolved() && isa.getAddress().isLoopbackAddress() && isa.getPort() > 0
-                    && serves(isa.getPort());
-            if (!loopbackServed) {
+            if (!OverlayRuntime.isLoopbackToServed(isa, Backends::ownedByAny)) {
                 return false;
             }
         }

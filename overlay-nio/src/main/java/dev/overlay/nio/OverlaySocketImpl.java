@@ -285,7 +285,7 @@ public class OverlaySocketImpl extends SocketImpl {
     private OverlayBackend overlayBackendFor(InetSocketAddress target) throws IOException {
         boolean handle = !target.isUnresolved() && NodeId.isHandle(target.getAddress());
         boolean named = target.isUnresolved() && NodeId.isOverlayName(target.getHostString());
-        if (!handle && !named && !OverlayRuntime.isLoopbackToServed(target, port -> Backends.serves(backends, port))) {
+        if (!handle && !named && !OverlayRuntime.isLoopbackToServed(target, Backends::ownedByAny)) {
             // A kernel address or an unresolved ordinary name (the kernel socket reports it as the
             // JDK does): never put to the backend, so it never starts the runtime.
             return null;

@@ -41,23 +41,26 @@ class LoopbackToServedPortTest {
     void sameJvmLoopbackReachesTheServedPortOverTheOverlay() throws Exception {
         nodes = new RuntimeTestNodes(dir);
         String someoneElse = NodeId.of(new byte[32]).name();
-        OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", "7411", "allow", someoneElse));
+        int port = freePort();
+        OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", String.valueOf(port), "allow", someoneElse));
         OverlaySelectorProvider provider = new OverlaySelectorProvider(r);
-        assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", 7411))).isTrue();
-        assertThat(r.isOverlay(new InetSocketAddress("::1", 7411))).isTrue();
-        assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", 7412))).as("a port not served").isFalse();
-        assertThat(r.isOverlay(new InetSocketAddress("192.0.2.1", 7411))).as("not loopback").isFalse();
+        assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", port))).as("served, but no server bound yet").isFalse();
 
         try (ServerSocketChannel server = provider.openServerSocketChannel()) {
-            server.bind(new InetSocketAddress(7411));
+            server.bind(new InetSocketAddress(port));
+            assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", port))).isTrue();
+            assertThat(r.isOverlay(new InetSocketAddress("::1", port))).isTrue();
+            assertThat(Backends.ownedByAny(port)).isTrue();
+            assertThat(provider.isOverlay(new InetSocketAddress("127.0.0.1", port))).isTrue();
+            assertThat(r.isOverlay(new InetSocketAddress("192.0.2.1", port))).as("not loopback").isFalse();
             // Another process (here: a platform socket, not through the provider) finds it closed.
-            assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), 7411).close())
+            assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())
                     .isInstanceOf(ConnectException.class);
 
             byte[] sent = new byte[3 << 20];
             new Random(7).nextBytes(sent);
             try (SocketChannel client = provider.openSocketChannel()) {
-                assertThat(client.connect(new InetSocketAddress("127.0.0.1", 7411))).isTrue();
+                assertThat(client.connect(new InetSocketAddress("127.0.0.1", port))).isTrue();
                 try (SocketChannel accepted = server.accept()) {
                     InetSocketAddress seen = (InetSocketAddress) accepted.getRemoteAddress();
                     assertThat(seen.getAddress()).isInstanceOf(Inet6Address.class);
@@ -88,6 +91,32 @@ class LoopbackToServedPortTest {
                     assertThat(one.get(0)).isEqualTo((byte) 42);
                 }
             }
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Served, but no overlay server of this JVM is bound (yet, or any more): loopback reaches the kernel listener. */
+    @Test
+    void aServedPortWithoutAnOverlayServerLeavesLoopbackToTheKernel() throws Exception {
+        nodes = new RuntimeTestNodes(dir);
+        try (java.net.ServerSocket kernel = new java.net.ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            int port = kernel.getLocalPort();
+            OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", String.valueOf(port)));
+            OverlaySelectorProvider provider = new OverlaySelectorProvider(r);
+            try (SocketChannel client = provider.openSocketChannel()) {
+                assertThat(client.connect(new InetSocketAddress("127.0.0.1", port))).isTrue();
+                try (Socket accepted = kernel.accept()) {
+                    assertThat(accepted.getPort()).isEqualTo(((InetSocketAddress) client.getLocalAddress()).getPort());
+                }
+            }
+            // Bound and closed again: back to the kernel.
+            provider.openServerSocketChannel().bind(new InetSocketAddress(port)).close();
+            assertThat(r.isOverlay(new InetSocketAddress("127.0.0.1", port))).isFalse();
         }
     }
 

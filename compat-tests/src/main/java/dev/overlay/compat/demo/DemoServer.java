@@ -20,7 +20,7 @@ import org.h2.tools.Server;
  * would write them (no overlay code). Run under the agent with {@code serve=HTTP;H2} they listen on
  * the overlay only. Runs until stopped (SIGTERM).
  *
- * <p>Arguments: {@code HTTP_PORT H2_PORT}.
+ * <p>Arguments: {@code HTTP_PORT H2_PORT [H2_BASE_DIR]} (default: a new temporary directory).
  */
 public final class DemoServer {
     private DemoServer() {}
@@ -28,7 +28,7 @@ public final class DemoServer {
     public static void main(String[] args) throws Exception {
         int httpPort = Integer.parseInt(args[0]);
         int h2Port = Integer.parseInt(args[1]);
-        Path base = Files.createTempDirectory("demo-h2-");
+        Path base = args.length > 2 ? Files.createDirectories(Path.of(args[2])) : Files.createTempDirectory("demo-h2-");
         Server h2 = Server.createTcpServer("-tcpPort", String.valueOf(h2Port), "-tcpAllowOthers", "-ifNotExists",
                 "-baseDir", base.toString()).start();
 
