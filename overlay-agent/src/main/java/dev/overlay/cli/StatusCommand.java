@@ -83,6 +83,7 @@ final class StatusCommand implements Callable<Integer> {
             found.add(jvm);
         } else {
             long self = ProcessHandle.current().pid();
+            List<String> skipped = new ArrayList<>();
             for (VirtualMachineDescriptor d : VirtualMachine.list()) {
                 long p;
                 try {
@@ -99,12 +100,20 @@ final class StatusCommand implements Callable<Integer> {
                         found.add(jvm);
                     }
                 } catch (Failure e) {
-                    // A JVM we may not attach to (another user's, attach disabled) or that just ended.
+                    // A JVM we may not attach to (another user's, attach disabled) or that just
+                    // ended: said on stderr, so a node there is not silently missing from the list.
+                    skipped.add(e.getMessage());
                 }
             }
+            PrintWriter err = spec.commandLine().getErr();
+            for (String s : skipped) {
+                err.println("overlay status: skipped: " + s);
+            }
+            err.flush();
             if (found.isEmpty()) {
                 throw new Failure("no JVM of this user on this machine runs an overlay node "
-                        + "(nodes register MBeans unless started with management off)");
+                        + "(nodes register MBeans unless started with management off)"
+                        + (skipped.isEmpty() ? "" : "; " + skipped.size() + " JVM(s) could not be read, see above"));
             }
         }
         PrintWriter out = spec.commandLine().getOut();
