@@ -73,4 +73,25 @@ class CompatRedisIT {
         DbSupport.figure("Lettuce values " + DbSupport.fields(app, "values").get("MB/s") + " MB/s, async "
                 + DbSupport.fields(app, "async").get("commands/s") + " commands/s");
     }
+
+    /** An exporter with {@code --allow <key A>}: Jedis as A works, Jedis as B is refused at connect, naming why. */
+    @Test
+    void anExporterWithAllowRefusesOtherKeys() throws Exception {
+        CompatLab.Node a = lab.node("jedis-allowed");
+        CompatLab.Node b = lab.node("jedis-refused");
+        int port = DbSupport.startRedis(lab);
+        DbSupport.Exporter only = DbSupport.export(lab, "redis-allow", 6379, "127.0.0.1:" + port, a.name());
+
+        JvmProcess refused = lab.app(b, "", JedisApp.class, only.node().name(), "6379");
+        assertThat(refused.awaitExit(RUN)).as(refused.output()).isEqualTo(1);
+        assertThat(refused.lines()).anyMatch(l -> l.startsWith("out: FAIL connect:"));
+        // Jedis keeps the reason as a suppressed exception of its own "Failed to connect".
+        assertThat(refused.lines()).anyMatch(l -> l.startsWith("err: ") && l.contains("not allowed: ")
+                && l.contains("does not accept this node's key"));
+
+        JvmProcess allowed = lab.app(a, "", JedisApp.class, only.node().name(), "6379");
+        allowed.awaitSuccess(RUN);
+        DbSupport.assertPrinted(allowed, "DONE");
+        assertThat(only.process().lines()).noneMatch(l -> l.contains("stream from " + b.name()));
+    }
 }
