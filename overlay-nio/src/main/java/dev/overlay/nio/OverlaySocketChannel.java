@@ -591,7 +591,10 @@ public final class OverlaySocketChannel extends SocketChannel implements Overlay
             OverlayStream s = stream;
             if (s != null && s.isOpen()) {
                 state = CONNECTED;
-                remoteAddress = new InetSocketAddress(backend.handleOf(s.peer()), s.port());
+                InetSocketAddress asked = remoteAddress;
+                // A same-JVM loopback connection to a served port reports the loopback address it was given.
+                remoteAddress = asked != null && !asked.isUnresolved() && asked.getAddress().isLoopbackAddress() ? asked
+                        : new InetSocketAddress(backend.handleOf(s.peer()), s.port());
                 localAddress = new InetSocketAddress(backend.localHandle(), boundPort > 0 ? boundPort : streamPort(s));
                 if (connectTimer != null) {
                     connectTimer.complete(null);

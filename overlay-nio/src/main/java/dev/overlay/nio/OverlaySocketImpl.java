@@ -405,7 +405,9 @@ public class OverlaySocketImpl extends SocketImpl {
             backend = b;
             peer = s.peer();
             aborted = null;
-            address = b.handleOf(peer);
+            // A same-JVM loopback connection to a served port reports the loopback address it was given.
+            address = !target.isUnresolved() && target.getAddress().isLoopbackAddress() ? target.getAddress()
+                    : b.handleOf(peer);
             port = target.getPort();
             localport = bindRequest != null && bindRequest.getPort() != 0 ? bindRequest.getPort() : ephemeralPort();
         } finally {

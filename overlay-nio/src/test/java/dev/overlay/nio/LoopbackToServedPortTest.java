@@ -61,6 +61,8 @@ class LoopbackToServedPortTest {
             new Random(7).nextBytes(sent);
             try (SocketChannel client = provider.openSocketChannel()) {
                 assertThat(client.connect(new InetSocketAddress("127.0.0.1", port))).isTrue();
+                assertThat(client.getRemoteAddress()).as("what the client asked for")
+                        .isEqualTo(new InetSocketAddress("127.0.0.1", port));
                 try (SocketChannel accepted = server.accept()) {
                     InetSocketAddress seen = (InetSocketAddress) accepted.getRemoteAddress();
                     assertThat(seen.getAddress()).isInstanceOf(Inet6Address.class);
@@ -91,6 +93,24 @@ class LoopbackToServedPortTest {
                     assertThat(one.get(0)).isEqualTo((byte) 42);
                 }
             }
+        }
+    }
+
+    /** The same through blocking sockets (the socket hook's implementation), as H2's self-check uses. */
+    @Test
+    void blockingSocketsTooAndTheClientSeesWhatItAskedFor() throws Exception {
+        nodes = new RuntimeTestNodes(dir);
+        int port = freePort();
+        OverlayRuntime r = nodes.runtime(nodes.options(nodes.keyFile(), "serve", String.valueOf(port)));
+        try (java.net.ServerSocket server = new OverlayServerSocket(r, port);
+             Socket client = new OverlaySocket(r, "127.0.0.1", port);
+             Socket accepted = server.accept()) {
+            assertThat(client.getInetAddress()).isEqualTo(InetAddress.getByName("127.0.0.1"));
+            assertThat(client.getPort()).isEqualTo(port);
+            assertThat(accepted.getInetAddress().isLoopbackAddress()).as(accepted.toString()).isTrue();
+            client.getOutputStream().write(new byte[] {1, 2, 3});
+            byte[] got = accepted.getInputStream().readNBytes(3);
+            assertThat(got).containsExactly(1, 2, 3);
         }
     }
 
