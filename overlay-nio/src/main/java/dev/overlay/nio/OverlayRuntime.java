@@ -1,8 +1,10 @@
 package dev.overlay.nio;
 
+import dev.overlay.identity.Identity;
 import dev.overlay.identity.NodeId;
 import dev.overlay.node.Endpoints;
 import dev.overlay.node.Node;
+import dev.overlay.node.NodeConfig;
 import dev.overlay.node.PeerSpec;
 import dev.overlay.node.RendezvousSpec;
 import dev.overlay.session.SessionEvent;
@@ -16,6 +18,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -482,9 +485,9 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
                         : ours.getAddress();
                 InetSocketAddress to = new InetSocketAddress(host, ours.getPort());
                 InetSocketAddress bind = new InetSocketAddress(host, 0); // never on more interfaces than ours
-                dev.overlay.identity.Identity throwaway = dev.overlay.identity.Identity.generate(new java.security.SecureRandom());
+                Identity throwaway = Identity.generate(new SecureRandom());
                 loopbackKey.set(throwaway.id());
-                Node n = Node.start(dev.overlay.node.NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to)))
+                Node n = Node.start(NodeConfig.of(throwaway, bind, List.of(new PeerSpec(id(), to)))
                         .withManagement(false)); // part of this runtime, not a node of its own in JMX
                 loopback = n;
                 LOG.log(System.Logger.Level.DEBUG, "loopback node " + n.id() + " for same-JVM connections to served ports");
@@ -608,8 +611,8 @@ public final class OverlayRuntime implements OverlayBackend, AutoCloseable {
     /** The peer's handle; the key is remembered so the handle can be mapped back (reverse lookups). */
     @Override
     public Inet6Address handleOf(NodeId peer) {
-        if (peer.equals(loopbackKey.get()) || peer.equals(id())) {
-            return IPV6_LOOPBACK; // a same-JVM loopback connection, seen from either end
+        if (peer.equals(loopbackKey.get())) {
+            return IPV6_LOOPBACK; // a same-JVM loopback connection, as its server sees it
         }
         keys.learn(peer);
         return peer.handle();
