@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class ConnectBench {
     private static final int PING = 0x5a;
 
-    @Param({"tcp", "tls", "overlay", "overlay1400"})
+    @Param({"tcp", "tls", "overlay", "overlay1400", "overlay1400-nobatch"})
     public String transport;
 
     private Transport net;

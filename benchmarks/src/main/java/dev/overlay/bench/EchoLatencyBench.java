@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class EchoLatencyBench {
     static final int MESSAGE = 64;
 
-    @Param({"tcp", "tls", "overlay", "overlay1400"})
+    @Param({"tcp", "tls", "overlay", "overlay1400", "overlay1400-nobatch"})
     public String transport;
 
     private Transport net;

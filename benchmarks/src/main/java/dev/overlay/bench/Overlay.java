@@ -70,16 +70,27 @@ public final class Overlay implements Transport {
         return new Overlay(StreamConfig.DEFAULTS.withMaxDatagramSize(DATAGRAM_1400));
     }
 
+    /** As {@link #limited1400()} with UDP send offload off: one {@code sendto} per datagram. */
+    public static Overlay limited1400NoBatching() throws IOException {
+        return new Overlay(StreamConfig.DEFAULTS.withMaxDatagramSize(DATAGRAM_1400), false);
+    }
+
     public Overlay(StreamConfig streams) throws IOException {
+        this(streams, true);
+    }
+
+    /** @param udpSendOffload whether the nodes batch datagrams with UDP segmentation offload */
+    public Overlay(StreamConfig streams, boolean udpSendOffload) throws IOException {
         SecureRandom random = new SecureRandom();
         Identity serverId = Identity.generate(random);
         Identity clientId = Identity.generate(random);
         InetSocketAddress any = new InetSocketAddress(KernelTcp.LOOPBACK, 0);
-        server = Node.start(NodeConfig.of(serverId, any, List.of()).withStreams(streams));
+        server = Node.start(NodeConfig.of(serverId, any, List.of()).withStreams(streams)
+                .withUdpSendOffload(udpSendOffload));
         Node c;
         try {
             c = Node.start(NodeConfig.of(clientId, any, List.of(new PeerSpec(serverId.id(), server.localAddress())))
-                    .withStreams(streams));
+                    .withStreams(streams).withUdpSendOffload(udpSendOffload));
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;

@@ -68,7 +68,7 @@ public class StreamThroughputBench {
     /** The connection, its sink thread and the byte counts; one per benchmark thread. */
     @State(Scope.Thread)
     public static class Link {
-        @Param({"tcp", "tls", "overlay", "overlay1400"})
+        @Param({"tcp", "tls", "overlay", "overlay1400", "overlay1400-nobatch"})
         public String transport;
 
         @Param({"1400", "65536"})

@@ -56,14 +56,15 @@ public interface Transport extends Closeable {
     }
 
     /** The {@code transport} benchmark parameter values this factory knows. */
-    String NAMES = "tcp, tls, overlay, overlay1400";
+    String NAMES = "tcp, tls, overlay, overlay1400, overlay1400-nobatch";
 
     /**
      * The transport named by a benchmark parameter: {@code tcp} (kernel TCP, TCP_NODELAY) or
      * {@code tls} (JDK TLS 1.3, TLS_AES_256_GCM_SHA384, full handshake on every connect),
      * {@code overlay} (overlay streams between two nodes over UDP loopback, datagram size found by
      * path MTU discovery: 65507 on loopback) or {@code overlay1400} (the same, UDP payloads capped
-     * at 1432 bytes: 1400-byte stream packets).
+     * at 1432 bytes: 1400-byte stream packets) or {@code overlay1400-nobatch} (as overlay1400,
+     * with UDP send offload off: one system call per datagram).
      */
     static Transport named(String name) throws IOException {
         switch (name) {
@@ -75,6 +76,8 @@ public interface Transport extends Closeable {
                 return Overlay.discovered();
             case "overlay1400":
                 return Overlay.limited1400();
+            case "overlay1400-nobatch":
+                return Overlay.limited1400NoBatching();
             default:
                 throw new IllegalArgumentException("unknown transport '" + name + "', expected one of: " + NAMES);
         }

@@ -28,6 +28,11 @@ import java.util.Properties;
 record AgentOptions(Map<String, String> values, Map<String, String> sources, List<String> warnings) {
     static final String ENV_PREFIX = "OVERLAY_";
 
+    /** The environment variable for {@code key}: {@code OVERLAY_} and the key in upper case, '-' as '_'. */
+    static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
     /** Where all the values came from, for a message about one that is missing. */
     static final String ALL_SOURCES = "agent options, overlay.* system properties and OVERLAY_* environment variables";
 
@@ -87,12 +92,13 @@ record AgentOptions(Map<String, String> values, Map<String, String> sources, Lis
             if (!name.startsWith(ENV_PREFIX)) {
                 continue;
             }
-            String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
-            if (!OverlayConfig.KEYS.contains(key) || !name.equals(ENV_PREFIX + key.toUpperCase(Locale.ROOT))) {
+            // OVERLAY_UDP_OFFLOAD names udp-offload: variable names cannot hold '-'.
+            String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-');
+            if (!OverlayConfig.KEYS.contains(key) || !name.equals(envName(key))) {
                 String near = nearest(key);
                 if (near != null) {
                     warnings.add("environment variable " + name + " is not an overlay setting and is ignored; did you mean "
-                            + ENV_PREFIX + near.toUpperCase(Locale.ROOT) + "?");
+                            + envName(near) + "?");
                 }
                 continue;
             }

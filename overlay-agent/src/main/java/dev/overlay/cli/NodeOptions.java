@@ -32,6 +32,10 @@ final class NodeOptions {
             description = "Rendezvous servers to register with and look names up through ([KEY@]HOST:PORT, ';' between several).")
     String rendezvous;
 
+    @Option(names = "--udp-offload", paramLabel = "on|off", defaultValue = "on",
+            description = "Batch datagrams into one system call with Linux UDP segmentation offload (default on; falls back by itself where the kernel lacks it).")
+    String udpOffload;
+
     @Option(names = "--timer", paramLabel = "NAME=DURATION", hidden = true,
             description = "Override a session timer, e.g. rekey-after=2s (for tests).")
     List<String> timers = new ArrayList<>();
@@ -76,7 +80,15 @@ final class NodeOptions {
             throw new IllegalArgumentException("--bind: " + e.getMessage());
         }
         return NodeConfig.of(loadIdentity(), b, peerSpecs()).withDevice(DeviceConfig.DEFAULTS.withTimers(sessionTimers()))
-                .withRendezvous(rendezvousSpecs());
+                .withRendezvous(rendezvousSpecs()).withUdpSendOffload(udpOffload());
+    }
+
+    boolean udpOffload() {
+        return switch (udpOffload) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--udp-offload: '" + udpOffload + "' is neither on nor off");
+        };
     }
 
     List<RendezvousSpec> rendezvousSpecs() {

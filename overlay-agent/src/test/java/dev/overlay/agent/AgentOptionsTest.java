@@ -30,6 +30,21 @@ class AgentOptionsTest {
     }
 
     @Test
+    void aKeyWithADashIsReadFromAVariableWithAnUnderscore() {
+        AgentOptions o = AgentOptions.parse("", new Properties(), Map.of("OVERLAY_UDP_OFFLOAD", "off"));
+        assertThat(o.values()).isEqualTo(Map.of("udp-offload", "off"));
+        assertThat(o.sources()).containsEntry("udp-offload", "environment variable OVERLAY_UDP_OFFLOAD");
+        AgentOptions dashed = AgentOptions.parse("", new Properties(), Map.of("OVERLAY_UDP-OFFLOAD", "off",
+                "OVERLAY_UDP_OFFLAOD", "off"));
+        assertThat(dashed.values()).isEmpty();
+        assertThat(dashed.warnings()).containsExactlyInAnyOrder(
+                "environment variable OVERLAY_UDP-OFFLOAD is not an overlay setting and is ignored; did you mean OVERLAY_UDP_OFFLOAD?",
+                "environment variable OVERLAY_UDP_OFFLAOD is not an overlay setting and is ignored; did you mean OVERLAY_UDP_OFFLOAD?");
+        assertThat(AgentOptions.parse("udp-offload=off", new Properties(), Map.of()).values())
+                .isEqualTo(Map.of("udp-offload", "off"));
+    }
+
+    @Test
     void noOptionsAtAll() {
         AgentOptions o = AgentOptions.parse(null, new Properties(), Map.of());
         assertThat(o.values()).isEmpty();

@@ -102,6 +102,16 @@ final class NodeBean implements NodeMXBean {
     }
 
     @Override
+    public String getUdpSendOffload() {
+        return s().udpSendOffload();
+    }
+
+    @Override
+    public long getUdpSendCalls() {
+        return s().udpSendCalls();
+    }
+
+    @Override
     public long getBytesIn() {
         return s().bytesIn();
     }

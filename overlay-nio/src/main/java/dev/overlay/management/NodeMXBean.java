@@ -44,6 +44,12 @@ public interface NodeMXBean {
     /** UDP datagrams sent directly. */
     long getDatagramsOut();
 
+    /** "on" when datagrams leave in batches (Linux UDP segmentation offload), else "off: " and why. */
+    String getUdpSendOffload();
+
+    /** System calls that sent datagrams: one per batch with the offload on (DatagramsOut / this = batch size). */
+    long getUdpSendCalls();
+
     /** UDP payload bytes received. */
     long getBytesIn();
 

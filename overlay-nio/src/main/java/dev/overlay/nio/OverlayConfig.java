@@ -50,11 +50,14 @@ import java.util.function.Function;
  * @param allow the keys admitted on {@code serve} ports, or null to admit any key
  * @param hostsFile the alias file, or null
  * @param hosts aliases ({@code db.overlay}, lower case, no trailing dot) to keys (empty: none)
+ * @param udpOffload whether the node batches datagrams with Linux UDP segmentation offload
+ *     ({@code udp-offload=on}, the default) or sends each with its own system call ({@code off})
  * @param source where the configuration came from, for logs
  */
 public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddress bind,
                             List<RendezvousSpec> rendezvous, List<PeerSpec> peers, List<Integer> serve,
-                            Set<NodeId> allow, Path hostsFile, Map<String, NodeId> hosts, String source) {
+                            Set<NodeId> allow, Path hostsFile, Map<String, NodeId> hosts, boolean udpOffload,
+                            String source) {
 
     /** Prefix of the system properties: {@code overlay.identity} sets {@code identity}. */
     public static final String PROPERTY_PREFIX = "overlay.";
@@ -65,9 +68,11 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
     public static final String SERVE = "serve";
     public static final String ALLOW = "allow";
     public static final String HOSTS = "hosts";
+    public static final String UDP_OFFLOAD = "udp-offload";
     public static final String CONFIG = "config";
     /** Every key, in the order the documentation lists them. */
-    public static final List<String> KEYS = List.of(IDENTITY, BIND, RENDEZVOUS, PEERS, SERVE, ALLOW, HOSTS, CONFIG);
+    public static final List<String> KEYS = List.of(IDENTITY, BIND, RENDEZVOUS, PEERS, SERVE, ALLOW, HOSTS,
+            UDP_OFFLOAD, CONFIG);
 
     /** The default {@code bind}: every interface, a port the kernel picks. */
     public static final InetSocketAddress DEFAULT_BIND = new InetSocketAddress("0.0.0.0", 0);
@@ -97,7 +102,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
 
     /** The node configuration: identity, bind, peers and rendezvous servers, default tuning. */
     public NodeConfig nodeConfig() {
-        return NodeConfig.of(identity, bind, peers).withRendezvous(rendezvous);
+        return NodeConfig.of(identity, bind, peers).withRendezvous(rendezvous).withUdpSendOffload(udpOffload);
     }
 
     /**
@@ -318,8 +323,17 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
             hostsFile = v.path(v.text());
             hosts = readHosts(v, hostsFile);
         }
+        boolean udpOffload = true;
+        v = values.get(UDP_OFFLOAD);
+        if (v != null) {
+            switch (v.text()) {
+                case "on" -> udpOffload = true;
+                case "off" -> udpOffload = false;
+                default -> throw v.bad("'" + v.text() + "' is neither on nor off");
+            }
+        }
         return new OverlayConfig(identityFile, identity, bind, rendezvous, peers, serve, allow, hostsFile,
-                hosts, source);
+                hosts, udpOffload, source);
     }
 
     /** The {@code serve} ports {@code v} lists (null: none). */

@@ -136,7 +136,7 @@ public final class Node implements AutoCloseable {
         for (PeerSpec p : config.peers()) {
             device.addPeer(p.id(), p.endpoint());
         }
-        this.udp = new UdpSocket(config.bind());
+        this.udp = new UdpSocket(config.bind(), config.udpSendOffload(), java.nio.channels.DatagramChannel::send);
         try {
             this.selector = udp.openSelector();
             udp.register(selector);
@@ -173,7 +173,8 @@ public final class Node implements AutoCloseable {
         Node n = new Node(config);
         n.loop.start();
         LOG.log(System.Logger.Level.INFO, "node " + n.id() + " listening on udp "
-                + n.localAddress.getAddress().getHostAddress() + ":" + n.localAddress.getPort());
+                + n.localAddress.getAddress().getHostAddress() + ":" + n.localAddress.getPort()
+                + " (UDP send offload " + n.udp.offloadStatus() + ")");
         if (config.management()) {
             n.management = dev.overlay.management.NodeManagement.register(n);
         }
@@ -423,7 +424,8 @@ public final class Node implements AutoCloseable {
         return new NodeSnapshot(id(), localAddress, service != null,
                 rendezvous == null ? List.of() : rendezvous.status(), peers, streams.streamCount(),
                 c.datagramsIn(), c.datagramsOut(), c.bytesIn(), c.bytesOut(), c.handshakesCompleted(),
-                c.relayedIn(), c.relayedOut(), drops, c.totalDrops(), relayDrops, unhandledPayloads, now - startedAt);
+                c.relayedIn(), c.relayedOut(), drops, c.totalDrops(), relayDrops, unhandledPayloads, now - startedAt,
+                udp.offloadStatus(), udp.sendCalls());
     }
 
     /** The configuration the node started with. */
@@ -524,6 +526,7 @@ public final class Node implements AutoCloseable {
                 sendDueCandidates(now);
                 streams.onTimer(now);
                 streams.flush(now);
+                udp.flush();
                 streams.signalPending();
                 if (now - nextStatsPruneAt >= 0) {
                     nextStatsPruneAt = now + STATS_PRUNE_INTERVAL_NANOS;
@@ -542,6 +545,7 @@ public final class Node implements AutoCloseable {
                 long now = System.nanoTime();
                 streams.shutdown(now);
                 streams.flush(now);
+                udp.flush();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing streams failed", e);
             }
@@ -550,6 +554,7 @@ public final class Node implements AutoCloseable {
     }
 
     private void waitForWork() throws IOException {
+        udp.flush(); // nothing batched waits while the loop sleeps
         long deadline = Math.min(device.nextDeadline(), streams.nextDeadline(System.nanoTime()));
         if (rendezvous != null) {
             deadline = Math.min(deadline, rendezvous.nextDeadline());

@@ -20,10 +20,13 @@ import java.util.Objects;
  * @param management true (the default) to expose the node and its peers as JMX MBeans in the
  *     platform MBean server while it runs (docs/observability.md); false for tests and benchmarks
  *     that start many nodes
+ * @param udpSendOffload true (the default) to batch datagrams into one system call with Linux UDP
+ *     segmentation offload where the kernel has it ({@code UDP_SEGMENT}, docs/streams.md); false
+ *     for one system call per datagram
  */
 public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers,
                          DeviceConfig device, StreamConfig streams, List<RendezvousSpec> rendezvous,
-                         boolean rendezvousServer, boolean management) {
+                         boolean rendezvousServer, boolean management, boolean udpSendOffload) {
     public NodeConfig {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(bind, "bind");
@@ -38,33 +41,42 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         }
     }
 
-    /** As the canonical constructor, with management on. */
+    /** As the canonical constructor, with management and UDP send offload on. */
     public NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers, DeviceConfig device,
                       StreamConfig streams, List<RendezvousSpec> rendezvous, boolean rendezvousServer) {
-        this(identity, bind, peers, device, streams, rendezvous, rendezvousServer, true);
+        this(identity, bind, peers, device, streams, rendezvous, rendezvousServer, true, true);
     }
 
     /** A node on {@code bind} with default tuning and the given peers. */
     public static NodeConfig of(Identity identity, InetSocketAddress bind, List<PeerSpec> peers) {
-        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS, List.of(), false, true);
+        return new NodeConfig(identity, bind, peers, DeviceConfig.DEFAULTS, StreamConfig.DEFAULTS, List.of(), false, true,
+                true);
     }
 
     /** With JMX MBeans for the node and its peers ({@code true}, the default) or without. */
     public NodeConfig withManagement(boolean on) {
-        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, on);
+        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, on, udpSendOffload);
+    }
+
+    /**
+     * With UDP send offload ({@code true}, the default: datagrams to one peer leave in one system
+     * call where Linux has {@code UDP_SEGMENT}) or without (one system call per datagram).
+     */
+    public NodeConfig withUdpSendOffload(boolean on) {
+        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, management, on);
     }
 
     public NodeConfig withDevice(DeviceConfig d) {
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer, management);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer, management, udpSendOffload);
     }
 
     public NodeConfig withStreams(StreamConfig s) {
-        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer, management);
+        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer, management, udpSendOffload);
     }
 
     /** Registers with these rendezvous servers and looks unknown keys up through them. */
     public NodeConfig withRendezvous(List<RendezvousSpec> servers) {
-        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer, management);
+        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer, management, udpSendOffload);
     }
 
     /**
@@ -75,6 +87,6 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         int peersNeeded = dev.overlay.rendezvous.RendezvousService.Config.DEFAULTS.maxEntries();
         DeviceConfig d = device.maxPeers() >= peersNeeded ? device
                 : new DeviceConfig(device.timers(), peersNeeded, device.acceptPeer());
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true, management);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true, management, udpSendOffload);
     }
 }

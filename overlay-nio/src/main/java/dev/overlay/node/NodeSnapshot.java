@@ -28,12 +28,16 @@ import java.util.Map;
  * @param relayDrops relay wrappers dropped (malformed, too big, relayed twice)
  * @param unhandledPayloads authenticated payloads no layer wanted
  * @param uptimeNanos time since the node started
+ * @param udpSendOffload "on", or "off: " and why (UDP segmentation offload, docs/streams.md)
+ * @param udpSendCalls system calls that sent datagrams: with the offload on, one per batch, so
+ *     {@code datagramsOut / udpSendCalls} is the datagrams per call
  */
 public record NodeSnapshot(NodeId id, InetSocketAddress localAddress, boolean rendezvousServer,
                            List<RendezvousClient.ServerStatus> rendezvous, List<PeerSnapshot> peers,
                            int openStreams, long datagramsIn, long datagramsOut, long bytesIn, long bytesOut,
                            long handshakesCompleted, long relayedIn, long relayedOut, Map<String, Long> drops,
-                           long totalDrops, long relayDrops, long unhandledPayloads, long uptimeNanos) {
+                           long totalDrops, long relayDrops, long unhandledPayloads, long uptimeNanos,
+                           String udpSendOffload, long udpSendCalls) {
     public NodeSnapshot {
         rendezvous = List.copyOf(rendezvous);
         peers = List.copyOf(peers);

@@ -16,16 +16,65 @@ import java.nio.channels.spi.SelectorProvider;
  * <p>It is opened from the platform's {@link SelectorProvider}: once the overlay's own provider is
  * installed (the NIO drop-in), a plain {@code DatagramChannel.open()} must still reach the kernel
  * or the node would loop into itself; {@link #platformProvider()} is the one place that decides.
+ *
+ * <p><b>Send batching.</b> With segmentation offload ({@link UdpSegmentation}, Linux
+ * {@code UDP_SEGMENT}), {@link #send} copies each datagram into a batch instead of making a
+ * system call per datagram; {@link #flush} hands the batch to the kernel in one {@code sendto},
+ * which leaves as the same separate datagrams. A batch holds datagrams to one destination, all of
+ * one size except a shorter last one (what the kernel splits by), at most
+ * {@value UdpSegmentation#MAX_SEGMENTS} of them and {@value #MAX_BATCH_BYTES} bytes; a datagram
+ * that does not fit flushes the batch first, so datagrams leave in the order they were sent. The
+ * event loop flushes before it waits, so batching delays nothing past the loop's turn. A failed
+ * batch send is retried one datagram at a time; after {@value #MAX_OFFLOAD_FAILURES} failed
+ * batches in a row the offload is switched off for good (logged). {@code EMSGSIZE} (segments larger
+ * than the route's MTU, which the kernel checks for segmented sends only) does not count towards
+ * that: it says something about one path, not about the offload.
  */
 final class UdpSocket implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(UdpSocket.class.getName());
     /** Socket buffers sized for bursts of a few thousand full datagrams. */
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /** The largest UDP payload over IPv4, so also the most one segmented send may carry. */
+    static final int MAX_BATCH_BYTES = 65_507;
+    /** Datagrams larger than this are never batched (two would not fit a batch). */
+    private static final int MAX_BATCHED_DATAGRAM = MAX_BATCH_BYTES / 2;
+    /** Failed batch sends in a row that switch the offload off. */
+    static final int MAX_OFFLOAD_FAILURES = 8;
+    /** strerror(EMSGSIZE), as the JDK puts it in the exception. */
+    private static final String MESSAGE_TOO_LONG = "Message too long";
+
+    /** The system call under {@link #send}; tests replace it to inject failures. */
+    interface Sender {
+        int send(DatagramChannel channel, ByteBuffer datagram, InetSocketAddress to) throws IOException;
+    }
 
     private final DatagramChannel channel;
+    private final Sender sender;
+    private UdpSegmentation offload;
+    private String offloadStatus;
+    private final ByteBuffer batch;
+    private InetSocketAddress batchTo;
+    private int batchSegment;
+    private int batchCount;
+    /** The batch ends with a datagram shorter than its segment size: nothing may follow it. */
+    private boolean batchClosed;
+    private int offloadFailuresInARow;
     private long sendErrors;
     private long sendsDropped;
+    private long sendCalls;
+    private long datagramsSent;
+    private long offloadFailures;
 
+    /** A socket bound to {@code bind}, batching sends with segmentation offload where the kernel has it. */
     UdpSocket(InetSocketAddress bind) throws IOException {
+        this(bind, true, DatagramChannel::send);
+    }
+
+    /**
+     * @param segmentation false to never batch (every datagram its own system call)
+     * @param sender the send system call (tests inject failures here)
+     */
+    UdpSocket(InetSocketAddress bind, boolean segmentation, Sender sender) throws IOException {
         SelectorProvider provider = platformProvider();
         DatagramChannel ch = provider.openDatagramChannel();
         try {
@@ -39,6 +88,15 @@ final class UdpSocket implements AutoCloseable {
                     + ": " + e.getMessage(), e);
         }
         this.channel = ch;
+        this.sender = sender;
+        if (segmentation) {
+            UdpSegmentation.Probe p = UdpSegmentation.attach(ch);
+            offload = p.offload();
+            offloadStatus = offload != null ? "on" : "off: " + p.unavailable();
+        } else {
+            offloadStatus = "off: disabled by configuration";
+        }
+        batch = offload != null ? ByteBuffer.allocateDirect(MAX_BATCH_BYTES) : null;
     }
 
     /**
@@ -70,17 +128,145 @@ final class UdpSocket implements AutoCloseable {
         return (InetSocketAddress) from;
     }
 
-    /** Sends {@code datagram}; a full socket buffer or an unreachable host drops it (UDP). */
+    /**
+     * Sends {@code datagram} (position..limit; read before this returns, the caller may reuse it).
+     * With offload on it may wait in the batch until {@link #flush}. A full socket buffer or an
+     * unreachable host drops it (UDP), counted.
+     */
     void send(ByteBuffer datagram, InetSocketAddress to) {
+        int len = datagram.remaining();
+        if (offload == null || len > MAX_BATCHED_DATAGRAM) {
+            flush();
+            sendOne(datagram, to);
+            return;
+        }
+        if (batchCount > 0 && (batchClosed || len > batchSegment || batchCount == UdpSegmentation.MAX_SEGMENTS
+                || batch.position() + len > MAX_BATCH_BYTES || (to != batchTo && !to.equals(batchTo)))) {
+            flush();
+        }
+        if (batchCount == 0) {
+            batchTo = to;
+            batchSegment = len;
+        }
+        batch.put(datagram);
+        batchCount++;
+        batchClosed = len < batchSegment;
+    }
+
+    /** Sends what {@link #send} batched; the event loop calls it before it waits. */
+    void flush() {
+        if (batchCount == 0) {
+            return;
+        }
+        batch.flip();
         try {
-            if (channel.send(datagram, to) == 0) {
+            if (batchCount == 1) {
+                sendOne(batch, batchTo);
+            } else {
+                sendBatch();
+            }
+        } finally {
+            batch.clear();
+            batchCount = 0;
+            batchClosed = false;
+            batchTo = null;
+        }
+    }
+
+    private void sendBatch() {
+        String refused = offload.set(batchSegment);
+        if (refused == null) {
+            try {
+                sendCalls++;
+                if (sender.send(channel, batch, batchTo) == 0) {
+                    sendsDropped += batchCount;
+                } else {
+                    datagramsSent += batchCount;
+                }
+                offloadFailuresInARow = 0;
+                return;
+            } catch (IOException | RuntimeException e) {
+                refused = e.toString();
+                if (String.valueOf(e.getMessage()).contains(MESSAGE_TOO_LONG)) {
+                    // EMSGSIZE: this batch's segments exceed the route's MTU (a size found through
+                    // fragmented probes). A property of one path, not of the offload: resend, keep it on.
+                    offloadFailures++;
+                    resendOneByOne();
+                    return;
+                }
+            }
+        }
+        offloadFailed(refused);
+        resendOneByOne();
+    }
+
+    private void resendOneByOne() {
+        // One datagram at a time: the same bytes, each its own system call.
+        int end = batch.limit();
+        for (int at = 0; at < end; at += batchSegment) {
+            batch.limit(Math.min(end, at + batchSegment)).position(at);
+            sendOne(batch, batchTo);
+        }
+    }
+
+    private void offloadFailed(String why) {
+        offloadFailures++;
+        if (++offloadFailuresInARow < MAX_OFFLOAD_FAILURES) {
+            return;
+        }
+        offloadStatus = "off: " + MAX_OFFLOAD_FAILURES + " segmented sends failed in a row, the last: " + why;
+        LOG.log(System.Logger.Level.WARNING, "UDP send offload switched off: " + offloadStatus.substring(5));
+        String cleared = offload.set(0);
+        if (cleared != null) {
+            LOG.log(System.Logger.Level.WARNING, "UDP send offload: " + cleared);
+        }
+        offload = null;
+    }
+
+    /** One datagram, one system call; the socket's segment size must not split it. */
+    private void sendOne(ByteBuffer datagram, InetSocketAddress to) {
+        if (offload != null && offload.segment() != 0 && datagram.remaining() > offload.segment()) {
+            String cleared = offload.set(0);
+            if (cleared != null) {
+                offloadFailed(cleared);
+                if (offload != null) {
+                    sendErrors++; // would leave split in two: dropped, counted
+                    return;
+                }
+            }
+        }
+        try {
+            sendCalls++;
+            if (sender.send(channel, datagram, to) == 0) {
                 sendsDropped++;
+            } else {
+                datagramsSent++;
             }
         } catch (IOException | RuntimeException e) {
             // UnsupportedAddressTypeException and friends: a peer-supplied address this socket
             // cannot reach (an IPv6 candidate on an IPv4 socket) is one lost datagram, never the loop.
             sendErrors++;
         }
+    }
+
+    /** "on", or "off: " and why. */
+    String offloadStatus() {
+        return offloadStatus;
+    }
+
+    /** System calls that sent datagrams (one per batch with offload). */
+    long sendCalls() {
+        return sendCalls;
+    }
+
+    /** Datagrams the kernel took. */
+    long datagramsSent() {
+        return datagramsSent;
+    }
+
+    /** Segmented sends that failed and were sent again one datagram at a time. */
+    long offloadFailures() {
+        return offloadFailures;
     }
 
     long sendErrors() {
@@ -93,6 +279,7 @@ final class UdpSocket implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        channel.close(); // the event loop flushed on its way out; this may run on another thread
+
     }
 }

@@ -153,6 +153,27 @@ class OverlayConfigTest {
     }
 
     @Nested
+    class UdpOffload {
+        @Test
+        void isOnByDefaultAndReachesTheNodeConfiguration() {
+            OverlayConfig c = parse();
+            assertThat(c.udpOffload()).isTrue();
+            assertThat(c.nodeConfig().udpSendOffload()).isTrue();
+            OverlayConfig off = parse("udp-offload", "off");
+            assertThat(off.udpOffload()).isFalse();
+            assertThat(off.nodeConfig().udpSendOffload()).isFalse();
+            assertThat(parse("udp-offload", " on ").udpOffload()).isTrue();
+        }
+
+        @Test
+        void refusesAnythingButOnAndOff() {
+            rejects("udp-offload", "udp-offload", "yes").hasMessageContaining("'yes' is neither on nor off");
+            rejects("udp-offload", "udp-offload", "OFF").hasMessageContaining("neither on nor off");
+            rejects("udp-offload", "udp-offload", "").hasMessageContaining("the value is empty");
+        }
+    }
+
+    @Nested
     class Rendezvous {
         @Test
         void takesPinnedAndUnpinnedServers() {
@@ -303,7 +324,7 @@ class OverlayConfigTest {
             assertThatThrownBy(() -> OverlayConfig.parse(with("bnid", "1"), SOURCE))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("unknown key 'bnid' in " + SOURCE)
-                    .hasMessageContaining("identity, bind, rendezvous, peers, serve, allow, hosts, config");
+                    .hasMessageContaining("identity, bind, rendezvous, peers, serve, allow, hosts, udp-offload, config");
         }
 
         @Test
@@ -438,7 +459,7 @@ class OverlayConfigTest {
             for (String key : OverlayConfig.KEYS) {
                 assertThat(text).as("docs/nio.md documents " + key).contains("`" + key + "`");
             }
-            assertThat(List.copyOf(OverlayConfig.KEYS)).hasSize(8);
+            assertThat(List.copyOf(OverlayConfig.KEYS)).hasSize(9);
         }
     }
 }

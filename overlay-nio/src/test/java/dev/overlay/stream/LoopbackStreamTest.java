@@ -68,9 +68,32 @@ class LoopbackStreamTest {
 
     @Test
     void sixteenMebibytesArriveWithTheSameSha256() throws Exception {
-        StreamListener l = server.listen(9);
+        transferSixteenMebibytes(client, server, serverId, 9);
+    }
+
+    @Test
+    void withInternetSizedDatagramsTheBulkLeavesInBatchedSystemCallsAndArrivesIntact() throws Exception {
+        // 1432-byte UDP payloads (1400-byte stream packets): the size that needs send batching.
+        StreamConfig small = StreamConfig.DEFAULTS.withMaxDatagramSize(1432);
+        Identity a = Identity.generate(new SecureRandom());
+        Identity b = Identity.generate(new SecureRandom());
+        try (Node receiver = Node.start(NodeConfig.of(b, LOOPBACK, List.of()).withStreams(small));
+             Node sender = Node.start(NodeConfig.of(a, LOOPBACK, List.of(new PeerSpec(b.id(), receiver.localAddress())))
+                     .withStreams(small))) {
+            transferSixteenMebibytes(sender, receiver, b, 10);
+            dev.overlay.node.NodeSnapshot s = sender.snapshot(TIMEOUT);
+            assertThat(s.udpSendOffload()).isEqualTo("on");
+            // 16 MiB in 1400-byte packets is about 12,000 datagrams; batches hold up to 45.
+            assertThat(s.datagramsOut()).isGreaterThan(11_900);
+            assertThat(s.udpSendCalls()).as("system calls for %d datagrams", s.datagramsOut())
+                    .isLessThan(s.datagramsOut() / 4);
+        }
+    }
+
+    private static void transferSixteenMebibytes(Node from, Node to, Identity toId, int port) throws Exception {
+        StreamListener l = to.listen(port);
         byte[] data = new byte[16 << 20];
-        new Random(1).nextBytes(data);
+        new Random(port).nextBytes(data);
         CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
             try (OverlayStream s = l.accept(TIMEOUT)) {
                 s.setReadTimeout(TIMEOUT);
@@ -87,7 +110,7 @@ class LoopbackStreamTest {
             }
         });
         long t0 = System.nanoTime();
-        try (OverlayStream s = client.connect(serverId.id(), 9, TIMEOUT)) {
+        try (OverlayStream s = from.connect(toId.id(), port, TIMEOUT)) {
             OutputStream out = s.getOutputStream();
             for (int off = 0; off < data.length; off += 1 << 20) {
                 out.write(data, off, 1 << 20);
