@@ -510,6 +510,7 @@ public final class Node implements AutoCloseable {
                 long now = System.nanoTime();
                 runCommands();
                 receiveBatch(now);
+                udp.flush(); // what the batch made us send (ACKs, replies) leaves before readers wake, as before batching
                 // Wake readers for the whole batch now, while this thread goes on with timers and
                 // sending: their replies then usually meet a loop that has not gone to sleep yet.
                 streams.signalPending();
