@@ -274,17 +274,18 @@ class OverlaySocketTest {
         try (ServerSocket ss = new OverlayServerSocket(server, port)) {
             CompletableFuture<Socket> accepted = acceptAsync(ss);
             try (Socket c = connect(); Socket a = accepted.get(30, TimeUnit.SECONDS)) {
-                CountDownLatch reading = new CountDownLatch(1);
-                CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<Throwable> reader = new CompletableFuture<>();
+                Thread t = new Thread(() -> {
                     try {
-                        reading.countDown();
                         c.getInputStream().read();
-                        return null;
-                    } catch (Throwable t) {
-                        return t;
+                        reader.complete(null);
+                    } catch (Throwable e) {
+                        reader.complete(e);
                     }
-                }, POOL);
-                reading.await();
+                }, "blocked reader");
+                t.setDaemon(true);
+                t.start();
+                awaitParked(t); // inside read(): a close before it would give "Socket is closed" instead
                 c.close();
                 assertThat(reader.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketException.class)
                         .hasMessage("Socket closed");
@@ -294,12 +295,23 @@ class OverlaySocketTest {
         }
     }
 
+    /** Waits until {@code t} is parked inside the socket code (not in this test's own code or the JDK's). */
     private static void awaitParked(Thread t) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            assertThat(System.nanoTime() - deadline).as("thread never blocked").isNegative();
+        while (!parkedInSocketCode(t)) {
+            assertThat(System.nanoTime() - deadline).as("thread never blocked in the socket; at %s",
+                    java.util.Arrays.toString(t.getStackTrace())).isNegative();
             Thread.onSpinWait();
         }
+    }
+
+    private static boolean parkedInSocketCode(Thread t) {
+        Thread.State st = t.getState();
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        return java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().startsWith("dev.overlay.")
+                && !f.getClassName().startsWith(OverlaySocketTest.class.getName()));
     }
 
     @Test
@@ -403,12 +415,10 @@ class OverlaySocketTest {
             }
         });
         acceptor.start();
-        while (acceptor.getState() != Thread.State.WAITING) {
-            Thread.onSpinWait();
-        }
+        awaitParked(acceptor);
         ss.close();
-        // "Socket closed" from the woken accept ("Socket is closed" should the close win the race to accept())
-        assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketException.class).hasMessageMatching("Socket (is )?closed");
+        // The accept was parked inside the socket when the close came: the woken accept says "Socket closed".
+        assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(SocketException.class).hasMessage("Socket closed");
     }
 
     @Test
