@@ -79,18 +79,18 @@ public final class Overlay implements Transport {
         this(streams, true);
     }
 
-    /** @param udpSendOffload whether the nodes batch datagrams with UDP segmentation offload */
-    public Overlay(StreamConfig streams, boolean udpSendOffload) throws IOException {
+    /** @param udpOffload whether the nodes use Linux UDP segmentation and receive offload (batched system calls) */
+    public Overlay(StreamConfig streams, boolean udpOffload) throws IOException {
         SecureRandom random = new SecureRandom();
         Identity serverId = Identity.generate(random);
         Identity clientId = Identity.generate(random);
         InetSocketAddress any = new InetSocketAddress(KernelTcp.LOOPBACK, 0);
         server = Node.start(NodeConfig.of(serverId, any, List.of()).withStreams(streams)
-                .withUdpSendOffload(udpSendOffload));
+                .withUdpOffload(udpOffload));
         Node c;
         try {
             c = Node.start(NodeConfig.of(clientId, any, List.of(new PeerSpec(serverId.id(), server.localAddress())))
-                    .withStreams(streams).withUdpSendOffload(udpSendOffload));
+                    .withStreams(streams).withUdpOffload(udpOffload));
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;

@@ -80,7 +80,7 @@ final class NodeOptions {
             throw new IllegalArgumentException("--bind: " + e.getMessage());
         }
         return NodeConfig.of(loadIdentity(), b, peerSpecs()).withDevice(DeviceConfig.DEFAULTS.withTimers(sessionTimers()))
-                .withRendezvous(rendezvousSpecs()).withUdpSendOffload(udpOffload());
+                .withRendezvous(rendezvousSpecs()).withUdpOffload(udpOffload());
     }
 
     boolean udpOffload() {

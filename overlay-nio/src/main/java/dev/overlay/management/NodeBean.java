@@ -112,6 +112,16 @@ final class NodeBean implements NodeMXBean {
     }
 
     @Override
+    public String getUdpReceiveOffload() {
+        return s().udpReceiveOffload();
+    }
+
+    @Override
+    public long getUdpReceiveCalls() {
+        return s().udpReceiveCalls();
+    }
+
+    @Override
     public long getBytesIn() {
         return s().bytesIn();
     }

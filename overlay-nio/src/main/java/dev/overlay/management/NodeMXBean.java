@@ -50,6 +50,12 @@ public interface NodeMXBean {
     /** System calls that sent datagrams: one per batch with the offload on (DatagramsOut / this = batch size). */
     long getUdpSendCalls();
 
+    /** "on" when the kernel may hand over several datagrams in one receive (Linux UDP_GRO), else "off: " and why. */
+    String getUdpReceiveOffload();
+
+    /** System calls that received datagrams: with the receive offload on, DatagramsIn / this = datagrams per call. */
+    long getUdpReceiveCalls();
+
     /** UDP payload bytes received. */
     long getBytesIn();
 

@@ -102,7 +102,7 @@ public record OverlayConfig(Path identityFile, Identity identity, InetSocketAddr
 
     /** The node configuration: identity, bind, peers and rendezvous servers, default tuning. */
     public NodeConfig nodeConfig() {
-        return NodeConfig.of(identity, bind, peers).withRendezvous(rendezvous).withUdpSendOffload(udpOffload);
+        return NodeConfig.of(identity, bind, peers).withRendezvous(rendezvous).withUdpOffload(udpOffload);
     }
 
     /**

@@ -136,7 +136,7 @@ public final class Node implements AutoCloseable {
         for (PeerSpec p : config.peers()) {
             device.addPeer(p.id(), p.endpoint());
         }
-        this.udp = new UdpSocket(config.bind(), config.udpSendOffload(), java.nio.channels.DatagramChannel::send);
+        this.udp = new UdpSocket(config.bind(), config.udpOffload(), java.nio.channels.DatagramChannel::send);
         try {
             this.selector = udp.openSelector();
             udp.register(selector);
@@ -168,13 +168,19 @@ public final class Node implements AutoCloseable {
         loop.setDaemon(true);
     }
 
+    /** "UDP send and receive offload on", or each with its own status when they differ. */
+    static String offloadLine(String send, String receive) {
+        return send.equals(receive) ? "UDP send and receive offload " + send
+                : "UDP send offload " + send + "; receive offload " + receive;
+    }
+
     /** Binds the UDP socket and starts the event loop. */
     public static Node start(NodeConfig config) throws IOException {
         Node n = new Node(config);
         n.loop.start();
         LOG.log(System.Logger.Level.INFO, "node " + n.id() + " listening on udp "
                 + n.localAddress.getAddress().getHostAddress() + ":" + n.localAddress.getPort()
-                + " (UDP send offload " + n.udp.offloadStatus() + ")");
+                + " (" + offloadLine(n.udp.offloadStatus(), n.udp.receiveOffloadStatus()) + ")");
         if (config.management()) {
             n.management = dev.overlay.management.NodeManagement.register(n);
         }
@@ -425,7 +431,7 @@ public final class Node implements AutoCloseable {
                 rendezvous == null ? List.of() : rendezvous.status(), peers, streams.streamCount(),
                 c.datagramsIn(), c.datagramsOut(), c.bytesIn(), c.bytesOut(), c.handshakesCompleted(),
                 c.relayedIn(), c.relayedOut(), drops, c.totalDrops(), relayDrops, unhandledPayloads, now - startedAt,
-                udp.offloadStatus(), udp.sendCalls());
+                udp.offloadStatus(), udp.sendCalls(), udp.receiveOffloadStatus(), udp.receiveCalls());
     }
 
     /** The configuration the node started with. */

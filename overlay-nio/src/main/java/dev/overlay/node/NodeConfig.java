@@ -20,13 +20,13 @@ import java.util.Objects;
  * @param management true (the default) to expose the node and its peers as JMX MBeans in the
  *     platform MBean server while it runs (docs/observability.md); false for tests and benchmarks
  *     that start many nodes
- * @param udpSendOffload true (the default) to batch datagrams into one system call with Linux UDP
- *     segmentation offload where the kernel has it ({@code UDP_SEGMENT}, docs/streams.md); false
- *     for one system call per datagram
+ * @param udpOffload true (the default) to move datagrams in batches, one system call per batch,
+ *     where Linux has it: segmentation offload on send ({@code UDP_SEGMENT}) and receive offload
+ *     ({@code UDP_GRO}), docs/streams.md; false for one system call per datagram each way
  */
 public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers,
                          DeviceConfig device, StreamConfig streams, List<RendezvousSpec> rendezvous,
-                         boolean rendezvousServer, boolean management, boolean udpSendOffload) {
+                         boolean rendezvousServer, boolean management, boolean udpOffload) {
     public NodeConfig {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(bind, "bind");
@@ -41,7 +41,7 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         }
     }
 
-    /** As the canonical constructor, with management and UDP send offload on. */
+    /** As the canonical constructor, with management and UDP offload on. */
     public NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpec> peers, DeviceConfig device,
                       StreamConfig streams, List<RendezvousSpec> rendezvous, boolean rendezvousServer) {
         this(identity, bind, peers, device, streams, rendezvous, rendezvousServer, true, true);
@@ -55,28 +55,29 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
 
     /** With JMX MBeans for the node and its peers ({@code true}, the default) or without. */
     public NodeConfig withManagement(boolean on) {
-        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, on, udpSendOffload);
+        return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, on, udpOffload);
     }
 
     /**
-     * With UDP send offload ({@code true}, the default: datagrams to one peer leave in one system
-     * call where Linux has {@code UDP_SEGMENT}) or without (one system call per datagram).
+     * With UDP offload ({@code true}, the default: datagrams to one peer leave in one system call
+     * where Linux has {@code UDP_SEGMENT}, and the kernel may hand over a batch from one sender in
+     * one receive with {@code UDP_GRO}) or without (one system call per datagram each way).
      */
-    public NodeConfig withUdpSendOffload(boolean on) {
+    public NodeConfig withUdpOffload(boolean on) {
         return new NodeConfig(identity, bind, peers, device, streams, rendezvous, rendezvousServer, management, on);
     }
 
     public NodeConfig withDevice(DeviceConfig d) {
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer, management, udpSendOffload);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, rendezvousServer, management, udpOffload);
     }
 
     public NodeConfig withStreams(StreamConfig s) {
-        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer, management, udpSendOffload);
+        return new NodeConfig(identity, bind, peers, device, s, rendezvous, rendezvousServer, management, udpOffload);
     }
 
     /** Registers with these rendezvous servers and looks unknown keys up through them. */
     public NodeConfig withRendezvous(List<RendezvousSpec> servers) {
-        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer, management, udpSendOffload);
+        return new NodeConfig(identity, bind, peers, device, streams, servers, rendezvousServer, management, udpOffload);
     }
 
     /**
@@ -87,6 +88,6 @@ public record NodeConfig(Identity identity, InetSocketAddress bind, List<PeerSpe
         int peersNeeded = dev.overlay.rendezvous.RendezvousService.Config.DEFAULTS.maxEntries();
         DeviceConfig d = device.maxPeers() >= peersNeeded ? device
                 : new DeviceConfig(device.timers(), peersNeeded, device.acceptPeer());
-        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true, management, udpSendOffload);
+        return new NodeConfig(identity, bind, peers, d, streams, rendezvous, true, management, udpOffload);
     }
 }

@@ -31,13 +31,18 @@ import java.util.Map;
  * @param udpSendOffload "on", or "off: " and why (UDP segmentation offload, docs/streams.md)
  * @param udpSendCalls system calls that sent datagrams: with the offload on, one per batch, so
  *     {@code datagramsOut / udpSendCalls} is the datagrams per call
+ * @param udpReceiveOffload "on" when the kernel may hand over several datagrams in one receive
+ *     (Linux {@code UDP_GRO}), or "off: " and why
+ * @param udpReceiveCalls system calls that received datagrams; {@code datagramsIn / udpReceiveCalls}
+ *     is the datagrams per call
  */
 public record NodeSnapshot(NodeId id, InetSocketAddress localAddress, boolean rendezvousServer,
                            List<RendezvousClient.ServerStatus> rendezvous, List<PeerSnapshot> peers,
                            int openStreams, long datagramsIn, long datagramsOut, long bytesIn, long bytesOut,
                            long handshakesCompleted, long relayedIn, long relayedOut, Map<String, Long> drops,
                            long totalDrops, long relayDrops, long unhandledPayloads, long uptimeNanos,
-                           String udpSendOffload, long udpSendCalls) {
+                           String udpSendOffload, long udpSendCalls, String udpReceiveOffload,
+                           long udpReceiveCalls) {
     public NodeSnapshot {
         rendezvous = List.copyOf(rendezvous);
         peers = List.copyOf(peers);

@@ -62,6 +62,10 @@ final class UdpSegmentation {
         int getsockopt(int fd, int level, int name, @Out IntByReference value, IntByReference length);
 
         int getsockname(int fd, @Out byte[] address, IntByReference length);
+
+        /** {@code ssize_t recvmsg(int, struct msghdr *, int)}; the header is native memory we lay out. */
+        @jnr.ffi.types.ssize_t
+        long recvmsg(int fd, jnr.ffi.Pointer message, int flags);
     }
 
     /** What {@link #attach} found: the offload, or why there is none. */
@@ -171,11 +175,27 @@ final class UdpSegmentation {
     }
 
     private String trySet(int size) {
-        if (libc.setsockopt(fd, SOL_UDP, UDP_SEGMENT, new IntByReference(size), Integer.BYTES) != 0) {
-            return errno("setsockopt(UDP_SEGMENT, " + size + ")");
+        String refused = setOption(UDP_SEGMENT, size);
+        if (refused == null) {
+            segment = size;
         }
-        segment = size;
+        return refused;
+    }
+
+    /** Sets the {@code SOL_UDP} option {@code name} on the socket; null, or the error. */
+    String setOption(int name, int value) {
+        if (libc.setsockopt(fd, SOL_UDP, name, new IntByReference(value), Integer.BYTES) != 0) {
+            return errno("setsockopt(" + (name == UDP_SEGMENT ? "UDP_SEGMENT" : "SOL_UDP " + name) + ", " + value + ")");
+        }
         return null;
+    }
+
+    LibC libc() {
+        return libc;
+    }
+
+    int fd() {
+        return fd;
     }
 
     private int read() {

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -29,6 +30,15 @@ import java.nio.channels.spi.SelectorProvider;
  * batches in a row the offload is switched off for good (logged). {@code EMSGSIZE} (segments larger
  * than the route's MTU, which the kernel checks for segmented sends only) does not count towards
  * that: it says something about one path, not about the offload.
+ *
+ * <p><b>Receive offload.</b> Where segmentation offload works, the socket also asks for Linux
+ * {@code UDP_GRO} ({@link UdpCoalescedReceive}): the kernel may then hand over a batch from one
+ * sender in one {@code recvmsg}, which {@link #receive} gives back one datagram at a time, each as
+ * sent. Both offloads are switched on and off together by the node's {@code udp-offload} setting.
+ *
+ * <p>The native calls (through JNR-FFI, on the descriptor the JDK's channel owns) and
+ * {@link #close} exclude each other, so a close on another thread never leaves the event loop
+ * calling into a descriptor number the process may already have given to another file.
  */
 final class UdpSocket implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(UdpSocket.class.getName());
@@ -52,6 +62,13 @@ final class UdpSocket implements AutoCloseable {
     private final Sender sender;
     private UdpSegmentation offload;
     private String offloadStatus;
+    /** Receive offload ({@code UDP_GRO}), or null: the JDK's {@code receive}, one datagram per call. */
+    private final UdpCoalescedReceive coalesced;
+    private final String receiveOffloadStatus;
+    private long receiveCalls;
+    /** Guards the descriptor against {@link #close} while a native call uses it. */
+    private final Object fdLock = new Object();
+    private boolean closed;
     private final ByteBuffer batch;
     private InetSocketAddress batchTo;
     private int batchSegment;
@@ -89,13 +106,23 @@ final class UdpSocket implements AutoCloseable {
         }
         this.channel = ch;
         this.sender = sender;
+        UdpCoalescedReceive gro = null;
         if (segmentation) {
             UdpSegmentation.Probe p = UdpSegmentation.attach(ch);
             offload = p.offload();
             offloadStatus = offload != null ? "on" : "off: " + p.unavailable();
+            if (offload != null) {
+                UdpCoalescedReceive.Probe r = UdpCoalescedReceive.attach(offload);
+                gro = r.offload();
+                receiveOffloadStatus = gro != null ? "on" : "off: " + r.unavailable();
+            } else {
+                receiveOffloadStatus = offloadStatus;
+            }
         } else {
             offloadStatus = "off: disabled by configuration";
+            receiveOffloadStatus = offloadStatus;
         }
+        coalesced = gro;
         batch = offload != null ? ByteBuffer.allocateDirect(MAX_BATCH_BYTES) : null;
     }
 
@@ -120,11 +147,25 @@ final class UdpSocket implements AutoCloseable {
         return (InetSocketAddress) channel.getLocalAddress();
     }
 
-    /** Reads one datagram into {@code buf} (cleared first); null when none is waiting. */
+    /**
+     * Reads one datagram into {@code buf} (cleared first, then flipped); null when none is waiting.
+     * With receive offload it may be one of a batch the kernel handed over in one call.
+     */
     InetSocketAddress receive(ByteBuffer buf) throws IOException {
+        if (coalesced != null) {
+            synchronized (fdLock) {
+                if (closed) {
+                    throw new ClosedChannelException();
+                }
+                return coalesced.receive(buf);
+            }
+        }
         buf.clear();
         SocketAddress from = channel.receive(buf);
         buf.flip();
+        if (from != null) {
+            receiveCalls++;
+        }
         return (InetSocketAddress) from;
     }
 
@@ -135,7 +176,8 @@ final class UdpSocket implements AutoCloseable {
      */
     void send(ByteBuffer datagram, InetSocketAddress to) {
         int len = datagram.remaining();
-        if (offload == null || len > MAX_BATCHED_DATAGRAM) {
+        if (offload == null || len == 0 || len > MAX_BATCHED_DATAGRAM) {
+            // An empty datagram cannot be a segment: at the end of a batch the kernel would send nothing for it.
             flush();
             sendOne(datagram, to);
             return;
@@ -173,8 +215,15 @@ final class UdpSocket implements AutoCloseable {
         }
     }
 
+    /** Sets the socket's segment size unless the socket is closed; null, or why not. */
+    private String setSegment(int size) {
+        synchronized (fdLock) {
+            return closed ? "the socket is closed" : offload.set(size);
+        }
+    }
+
     private void sendBatch() {
-        String refused = offload.set(batchSegment);
+        String refused = setSegment(batchSegment);
         if (refused == null) {
             try {
                 sendCalls++;
@@ -216,7 +265,7 @@ final class UdpSocket implements AutoCloseable {
         }
         offloadStatus = "off: " + MAX_OFFLOAD_FAILURES + " segmented sends failed in a row, the last: " + why;
         LOG.log(System.Logger.Level.WARNING, "UDP send offload switched off: " + offloadStatus.substring(5));
-        String cleared = offload.set(0);
+        String cleared = setSegment(0);
         if (cleared != null) {
             LOG.log(System.Logger.Level.WARNING, "UDP send offload: " + cleared);
         }
@@ -226,7 +275,7 @@ final class UdpSocket implements AutoCloseable {
     /** One datagram, one system call; the socket's segment size must not split it. */
     private void sendOne(ByteBuffer datagram, InetSocketAddress to) {
         if (offload != null && offload.segment() != 0 && datagram.remaining() > offload.segment()) {
-            String cleared = offload.set(0);
+            String cleared = setSegment(0);
             if (cleared != null) {
                 offloadFailed(cleared);
                 if (offload != null) {
@@ -254,6 +303,16 @@ final class UdpSocket implements AutoCloseable {
         return offloadStatus;
     }
 
+    /** "on" when the kernel may hand over batches ({@code UDP_GRO}), or "off: " and why. */
+    String receiveOffloadStatus() {
+        return receiveOffloadStatus;
+    }
+
+    /** System calls that received datagrams (one per batch with receive offload). */
+    long receiveCalls() {
+        return coalesced != null ? coalesced.receiveCalls() : receiveCalls;
+    }
+
     /** System calls that sent datagrams (one per batch with offload). */
     long sendCalls() {
         return sendCalls;
@@ -279,7 +338,10 @@ final class UdpSocket implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        channel.close(); // the event loop flushed on its way out; this may run on another thread
-
+        // The event loop flushed on its way out; this may run on another thread.
+        synchronized (fdLock) {
+            closed = true;
+            channel.close();
+        }
     }
 }

@@ -158,10 +158,10 @@ class OverlayConfigTest {
         void isOnByDefaultAndReachesTheNodeConfiguration() {
             OverlayConfig c = parse();
             assertThat(c.udpOffload()).isTrue();
-            assertThat(c.nodeConfig().udpSendOffload()).isTrue();
+            assertThat(c.nodeConfig().udpOffload()).isTrue();
             OverlayConfig off = parse("udp-offload", "off");
             assertThat(off.udpOffload()).isFalse();
-            assertThat(off.nodeConfig().udpSendOffload()).isFalse();
+            assertThat(off.nodeConfig().udpOffload()).isFalse();
             assertThat(parse("udp-offload", " on ").udpOffload()).isTrue();
         }
 

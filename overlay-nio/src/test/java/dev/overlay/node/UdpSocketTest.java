@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The node's socket: a bad destination never escapes into the event loop, and send batching with
  * UDP segmentation offload delivers exactly the datagrams sent (sizes, bytes, order) in fewer
- * system calls, falling back to one call per datagram when a batch send fails.
+ * system calls, falling back to one call per datagram when a batch send fails; receive offload
+ * hands a batch over in one system call and gives back the same datagrams, senders and order.
  */
 class UdpSocketTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
@@ -230,6 +231,166 @@ class UdpSocketTest {
             two.send(ByteBuffer.wrap(two1), to); // not segmented: one datagram
             assertReceived(rx, List.of(Arrays.copyOfRange(two1, 0, SEGMENT), Arrays.copyOfRange(two1, SEGMENT, 2 * SEGMENT),
                     two1));
+        }
+    }
+
+    @Test
+    void receiveOffloadIsOnWithTheSendOffloadAndOffWithIt() throws Exception {
+        try (UdpSocket udp = new UdpSocket(LOOPBACK)) {
+            if (udp.offloadStatus().equals("on") && linuxAtLeast(5, 0)) {
+                assertThat(udp.receiveOffloadStatus()).isEqualTo("on");
+            } else {
+                assertThat(udp.receiveOffloadStatus()).startsWith("off: ").hasSizeGreaterThan(10);
+            }
+        }
+        try (UdpSocket off = new UdpSocket(LOOPBACK, false, DatagramChannel::send)) {
+            assertThat(off.receiveOffloadStatus()).isEqualTo("off: disabled by configuration");
+        }
+    }
+
+    @Test
+    void aSegmentedBatchArrivesInOneReceiveAndIsHandedOutAsTheSameDatagrams() throws Exception {
+        requireOffload();
+        // 100 full datagrams and a short last one: 45 + 45 + 11 per send, each batch one receive.
+        List<byte[]> sent = new ArrayList<>(datagrams(100, SEGMENT, SEGMENT, 3));
+        sent.add(datagram(4242, 333));
+        try (UdpSocket tx = new UdpSocket(LOOPBACK); UdpSocket rx = new UdpSocket(LOOPBACK)) {
+            assertThat(rx.receiveOffloadStatus()).isEqualTo("on");
+            for (byte[] d : sent) {
+                tx.send(ByteBuffer.wrap(d), rx.localAddress());
+            }
+            tx.flush();
+            assertThat(tx.sendCalls()).isEqualTo(3);
+            assertReceivedBy(rx, sent, tx.localAddress());
+            assertThat(rx.receiveCalls()).as("receive calls for %d datagrams sent in 3 batches", sent.size())
+                    .isEqualTo(3);
+        }
+    }
+
+    @Test
+    void batchesFromTwoSendersInterleavedKeepEachSendersOrderAndAddress() throws Exception {
+        requireOffload();
+        Random random = new Random(11);
+        try (UdpSocket a = new UdpSocket(LOOPBACK); UdpSocket b = new UdpSocket(LOOPBACK);
+             UdpSocket rx = new UdpSocket(LOOPBACK)) {
+            InetSocketAddress to = rx.localAddress();
+            List<byte[]> fromA = new ArrayList<>();
+            List<byte[]> fromB = new ArrayList<>();
+            for (int round = 0; round < 20; round++) {
+                for (int i = 0; i < 1 + random.nextInt(60); i++) {
+                    // Full segments, now and then a short one (which ends a batch) or an empty one.
+                    int r = random.nextInt(100);
+                    byte[] d = datagram(round * 1000 + i, r < 80 ? SEGMENT : r < 98 ? 1 + random.nextInt(SEGMENT) : 0);
+                    boolean first = random.nextBoolean();
+                    (first ? fromA : fromB).add(d);
+                    (first ? a : b).send(ByteBuffer.wrap(d), to);
+                }
+                a.flush();
+                b.flush();
+            }
+            ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+            List<byte[]> gotA = new ArrayList<>();
+            List<byte[]> gotB = new ArrayList<>();
+            InetSocketAddress addrA = a.localAddress();
+            InetSocketAddress addrB = b.localAddress();
+            int total = fromA.size() + fromB.size();
+            try (Selector sel = Selector.open()) {
+                rx.register(sel);
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (gotA.size() + gotB.size() < total) {
+                    InetSocketAddress from = rx.receive(buf);
+                    if (from == null) {
+                        long left = (deadline - System.nanoTime()) / 1_000_000;
+                        assertThat(left).as("%d of %d datagrams within 5 s", gotA.size() + gotB.size(), total).isPositive();
+                        sel.select(left);
+                        sel.selectedKeys().clear();
+                        continue;
+                    }
+                    assertThat(from).isIn(addrA, addrB);
+                    byte[] got = new byte[buf.remaining()];
+                    buf.get(got);
+                    (from.equals(addrA) ? gotA : gotB).add(got);
+                }
+                assertThat(rx.receive(buf)).as("nothing beyond the datagrams sent").isNull();
+            }
+            assertThat(gotA).as("from A, in order").containsExactlyElementsOf(fromA);
+            assertThat(gotB).as("from B, in order").containsExactlyElementsOf(fromB);
+            // Each segmented send arrives whole (loopback keeps it as one buffer), never cut up.
+            assertThat(rx.receiveCalls()).as("receive calls for %d datagrams in %d sends", total, a.sendCalls() + b.sendCalls())
+                    .isLessThanOrEqualTo(a.sendCalls() + b.sendCalls()).isLessThan(total / 2);
+        }
+    }
+
+    @Test
+    void anEmptyAndALargestDatagramArriveWholeThroughReceiveOffload() throws Exception {
+        requireOffload();
+        List<byte[]> sent = List.of(new byte[0], datagram(1, UdpSocket.MAX_BATCH_BYTES), datagram(2, 1));
+        try (UdpSocket rx = new UdpSocket(LOOPBACK); DatagramChannel tx = DatagramChannel.open().bind(LOOPBACK)) {
+            for (byte[] d : sent) {
+                tx.send(ByteBuffer.wrap(d), rx.localAddress());
+            }
+            assertReceivedBy(rx, sent, (InetSocketAddress) tx.getLocalAddress());
+            assertThat(rx.receiveCalls()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void receiveOffloadGivesIpv6AndV4MappedSendersTheAddressesTheJdkWould() throws Exception {
+        requireOffload();
+        InetSocketAddress v6 = new InetSocketAddress("::1", 0);
+        try (UdpSocket rx = new UdpSocket(v6); UdpSocket tx = new UdpSocket(v6)) {
+            List<byte[]> sent = datagrams(50, SEGMENT, SEGMENT, 5);
+            for (byte[] d : sent) {
+                tx.send(ByteBuffer.wrap(d), rx.localAddress());
+            }
+            tx.flush();
+            assertReceivedBy(rx, sent, tx.localAddress());
+            assertThat(tx.localAddress().getAddress()).isInstanceOf(java.net.Inet6Address.class);
+        }
+        // A socket bound to the wildcard takes IPv4 senders as v4-mapped IPv6 addresses; the JDK
+        // (and so the rest of the node) sees them as plain IPv4 addresses.
+        try (UdpSocket rx = new UdpSocket(new InetSocketAddress(0));
+             DatagramChannel tx = DatagramChannel.open().bind(LOOPBACK)) {
+            InetSocketAddress to = new InetSocketAddress("127.0.0.1", rx.localAddress().getPort());
+            byte[] d = datagram(9, 100);
+            tx.send(ByteBuffer.wrap(d), to);
+            assertReceivedBy(rx, List.of(d), (InetSocketAddress) tx.getLocalAddress());
+        }
+    }
+
+    @Test
+    void aClosedSocketRefusesToReceiveInsteadOfReadingADescriptorItNoLongerOwns() throws Exception {
+        requireOffload();
+        UdpSocket rx = new UdpSocket(LOOPBACK);
+        ByteBuffer buf = ByteBuffer.allocateDirect(2048);
+        assertThat(rx.receive(buf)).as("nothing waiting").isNull();
+        assertThat(buf.remaining()).isZero();
+        rx.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rx.receive(buf))
+                .isInstanceOf(java.nio.channels.ClosedChannelException.class);
+    }
+
+    /** Receives exactly {@code expected} through {@code rx.receive} (5 s at most), each from {@code from}. */
+    private static void assertReceivedBy(UdpSocket rx, List<byte[]> expected, InetSocketAddress from) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        try (Selector sel = Selector.open()) {
+            rx.register(sel);
+            for (int i = 0; i < expected.size(); i++) {
+                InetSocketAddress got;
+                while ((got = rx.receive(buf)) == null) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000;
+                    assertThat(left).as("datagram %d of %d within 5 s", i, expected.size()).isPositive();
+                    sel.select(left);
+                    sel.selectedKeys().clear();
+                }
+                assertThat(got).as("sender of datagram %d", i).isEqualTo(from);
+                byte[] bytes = new byte[buf.remaining()];
+                buf.get(bytes);
+                assertThat(bytes.length).as("size of datagram %d", i).isEqualTo(expected.get(i).length);
+                assertThat(bytes).as("bytes of datagram %d", i).isEqualTo(expected.get(i));
+            }
+            assertThat(rx.receive(buf)).as("nothing beyond the datagrams sent").isNull();
         }
     }
 

@@ -72,7 +72,7 @@ class LoopbackStreamTest {
     }
 
     @Test
-    void withInternetSizedDatagramsTheBulkLeavesInBatchedSystemCallsAndArrivesIntact() throws Exception {
+    void withInternetSizedDatagramsTheBulkMovesInBatchedSystemCallsBothWaysAndArrivesIntact() throws Exception {
         // 1432-byte UDP payloads (1400-byte stream packets): the size that needs send batching.
         StreamConfig small = StreamConfig.DEFAULTS.withMaxDatagramSize(1432);
         Identity a = Identity.generate(new SecureRandom());
@@ -87,6 +87,11 @@ class LoopbackStreamTest {
             assertThat(s.datagramsOut()).isGreaterThan(11_900);
             assertThat(s.udpSendCalls()).as("system calls for %d datagrams", s.datagramsOut())
                     .isLessThan(s.datagramsOut() / 4);
+            // The receiver takes those batches whole (UDP_GRO): far fewer receive calls than datagrams.
+            dev.overlay.node.NodeSnapshot r = receiver.snapshot(TIMEOUT);
+            assertThat(r.udpReceiveOffload()).isEqualTo("on");
+            assertThat(r.udpReceiveCalls()).as("receive calls for %d datagrams", r.datagramsIn())
+                    .isLessThan(r.datagramsIn() / 4);
         }
     }
 
