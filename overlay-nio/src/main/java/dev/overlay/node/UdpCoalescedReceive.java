@@ -35,6 +35,7 @@ final class UdpCoalescedReceive {
     private static final int MSG_TRUNC = 0x20;
     private static final int EINTR = 4;
     private static final int EAGAIN = 11;
+    private static final int ECONNREFUSED = 111;
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
 
@@ -160,18 +161,19 @@ final class UdpCoalescedReceive {
         header.putInt(MSG_FLAGS, 0);
         header.putLong(IOV + 8, MAX_RECEIVE_BYTES);
         long n;
+        int e;
         do {
-            receiveCalls++;
             n = libc.recvmsg(fd, headerPointer, MSG_DONTWAIT);
-        } while (n < 0 && runtime.getLastError() == EINTR);
+            e = n < 0 ? runtime.getLastError() : 0;
+            // EINTR: try again. ECONNREFUSED: an ICMP error queued on the socket (the JDK skips it too).
+        } while (n < 0 && (e == EINTR || e == ECONNREFUSED));
         if (n < 0) {
-            int e = runtime.getLastError();
             if (e == EAGAIN) {
-                receiveCalls--; // an empty poll is not a receive
                 return false;
             }
             throw new IOException("recvmsg on the UDP socket failed: errno " + e);
         }
+        receiveCalls++;
         int length = (int) n;
         if ((header.getInt(MSG_FLAGS) & MSG_TRUNC) != 0) {
             truncated++;

@@ -95,6 +95,24 @@ class LoopbackStreamTest {
         }
     }
 
+    @Test
+    void withTheOffloadOffEveryDatagramIsItsOwnSystemCallBothWaysAndTheBytesStillArrive() throws Exception {
+        StreamConfig small = StreamConfig.DEFAULTS.withMaxDatagramSize(1432);
+        Identity a = Identity.generate(new SecureRandom());
+        Identity b = Identity.generate(new SecureRandom());
+        try (Node receiver = Node.start(NodeConfig.of(b, LOOPBACK, List.of()).withStreams(small).withUdpOffload(false));
+             Node sender = Node.start(NodeConfig.of(a, LOOPBACK, List.of(new PeerSpec(b.id(), receiver.localAddress())))
+                     .withStreams(small).withUdpOffload(false))) {
+            transferSixteenMebibytes(sender, receiver, b, 11);
+            dev.overlay.node.NodeSnapshot s = sender.snapshot(TIMEOUT);
+            dev.overlay.node.NodeSnapshot r = receiver.snapshot(TIMEOUT);
+            assertThat(s.udpSendOffload()).isEqualTo("off: disabled by configuration");
+            assertThat(r.udpReceiveOffload()).isEqualTo("off: disabled by configuration");
+            assertThat(s.udpSendCalls()).isEqualTo(s.datagramsOut());
+            assertThat(r.udpReceiveCalls()).isEqualTo(r.datagramsIn());
+        }
+    }
+
     private static void transferSixteenMebibytes(Node from, Node to, Identity toId, int port) throws Exception {
         StreamListener l = to.listen(port);
         byte[] data = new byte[16 << 20];
