@@ -97,6 +97,21 @@ public final class Overlay implements Transport {
         }
         client = c;
         watchdog = Wiring.daemon("overlay-write-watchdog", this::watch);
+        if (udpOffload) {
+            awaitOffloadSettled(server);
+            awaitOffloadSettled(client);
+        }
+    }
+
+    /** Measure with the offloads attached (a node starts while JNR-FFI may still be loading). */
+    private static void awaitOffloadSettled(Node n) throws IOException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (n.snapshot(java.time.Duration.ofSeconds(10)).udpSendOffload().startsWith("loading")) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IOException("UDP offload of " + n.id() + " still loading after 30 s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     /** The server node (for probes that need it). */

@@ -140,6 +140,7 @@ public final class Node implements AutoCloseable {
         try {
             this.selector = udp.openSelector();
             udp.register(selector);
+            udp.whenOffloadLoaded(selector::wakeup); // attach the offloads as soon as JNR-FFI has loaded
             this.localAddress = udp.localAddress();
         } catch (IOException e) {
             udp.close();
@@ -515,6 +516,10 @@ public final class Node implements AutoCloseable {
                 waitForWork();
                 long now = System.nanoTime();
                 runCommands();
+                if (udp.attachOffloadIfReady()) {
+                    LOG.log(System.Logger.Level.INFO, "node " + id() + ": "
+                            + offloadLine(udp.offloadStatus(), udp.receiveOffloadStatus()));
+                }
                 receiveBatch(now);
                 udp.flush(); // what the batch made us send (ACKs, replies) leaves before readers wake, as before batching
                 // Wake readers for the whole batch now, while this thread goes on with timers and

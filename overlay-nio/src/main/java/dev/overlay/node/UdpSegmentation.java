@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
@@ -87,26 +88,56 @@ final class UdpSegmentation {
         this.fd = fd;
     }
 
+    /** libc through JNR-FFI, loading or loaded; one per JVM. */
+    private static volatile CompletableFuture<LibC> libcLoading;
+
     /**
-     * Sets up segmentation offload on {@code channel}'s socket (bound already), or says why it
-     * cannot: not Linux, libc not loadable, the descriptor not found, or the kernel refusing
-     * {@code UDP_SEGMENT}. Never throws.
+     * Why the offload cannot be used in this JVM at all (not Linux, native access not enabled),
+     * or null: then {@link #libcLoading()} may give the C library. Cheap: loads nothing.
      */
-    static Probe attach(DatagramChannel channel) {
+    static String unavailable() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (!os.startsWith("linux")) {
-            return Probe.none("needs Linux (this is " + System.getProperty("os.name") + ")");
+            return "needs Linux (this is " + System.getProperty("os.name") + ")";
         }
-        String denied = nativeAccessDenied();
-        if (denied != null) {
-            return Probe.none(denied);
+        return nativeAccessDenied();
+    }
+
+    /**
+     * The C library through JNR-FFI, loaded once per JVM on a daemon thread started by the first
+     * call: loading JNR-FFI (its native stub and a generated class) takes 0.2-0.3 s on a cold JVM,
+     * which a node's start should not wait for. Fails with the {@link LinkageError} or runtime
+     * exception the load threw. Call only when {@link #unavailable()} is null.
+     */
+    static CompletableFuture<LibC> libcLoading() {
+        CompletableFuture<LibC> f = libcLoading;
+        if (f != null) {
+            return f;
         }
-        LibC libc;
-        try {
-            libc = loadLibc();
-        } catch (LinkageError | RuntimeException e) {
-            return Probe.none("cannot load libc through JNR-FFI: " + e);
+        synchronized (UdpSegmentation.class) {
+            if (libcLoading == null) {
+                CompletableFuture<LibC> loading = new CompletableFuture<>();
+                Thread t = new Thread(() -> {
+                    try {
+                        loading.complete(loadLibc());
+                    } catch (Throwable e) {
+                        loading.completeExceptionally(e);
+                    }
+                }, "overlay-native-load");
+                t.setDaemon(true);
+                t.start();
+                libcLoading = loading;
+            }
+            return libcLoading;
         }
+    }
+
+    /**
+     * Sets up segmentation offload on {@code channel}'s socket (bound already) with {@code libc},
+     * or says why it cannot: the descriptor not found, or the kernel refusing {@code UDP_SEGMENT}.
+     * Never throws.
+     */
+    static Probe attach(DatagramChannel channel, LibC libc) {
         int fd;
         try {
             fd = descriptor(libc, channel);

@@ -61,15 +61,17 @@ final class UdpSocket implements AutoCloseable {
     private final DatagramChannel channel;
     private final Sender sender;
     private UdpSegmentation offload;
-    private String offloadStatus;
+    private volatile String offloadStatus;
     /** Receive offload ({@code UDP_GRO}), or null: the JDK's {@code receive}, one datagram per call. */
-    private final UdpCoalescedReceive coalesced;
-    private final String receiveOffloadStatus;
+    private UdpCoalescedReceive coalesced;
+    private volatile String receiveOffloadStatus;
+    /** The C library while it loads (the offloads are attached once it has), else null. */
+    private java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> loading;
     private long receiveCalls;
     /** Guards the descriptor against {@link #close} while a native call uses it. */
     private final Object fdLock = new Object();
     private boolean closed;
-    private final ByteBuffer batch;
+    private ByteBuffer batch;
     private InetSocketAddress batchTo;
     private int batchSegment;
     private int batchCount;
@@ -92,6 +94,16 @@ final class UdpSocket implements AutoCloseable {
      * @param sender the send system call (tests inject failures here)
      */
     UdpSocket(InetSocketAddress bind, boolean segmentation, Sender sender) throws IOException {
+        this(bind, segmentation, sender,
+                segmentation && UdpSegmentation.unavailable() == null ? UdpSegmentation.libcLoading() : null);
+    }
+
+    /**
+     * @param libc the C library, loading or loaded (tests pass their own future); null when
+     *     {@code segmentation} is off or {@link UdpSegmentation#unavailable()} says why not
+     */
+    UdpSocket(InetSocketAddress bind, boolean segmentation, Sender sender,
+              java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> libc) throws IOException {
         SelectorProvider provider = platformProvider();
         DatagramChannel ch = provider.openDatagramChannel();
         try {
@@ -106,24 +118,69 @@ final class UdpSocket implements AutoCloseable {
         }
         this.channel = ch;
         this.sender = sender;
-        UdpCoalescedReceive gro = null;
-        if (segmentation) {
-            UdpSegmentation.Probe p = UdpSegmentation.attach(ch);
-            offload = p.offload();
-            offloadStatus = offload != null ? "on" : "off: " + p.unavailable();
-            if (offload != null) {
-                UdpCoalescedReceive.Probe r = UdpCoalescedReceive.attach(offload);
-                gro = r.offload();
-                receiveOffloadStatus = gro != null ? "on" : "off: " + r.unavailable();
-            } else {
-                receiveOffloadStatus = offloadStatus;
-            }
-        } else {
+        if (!segmentation) {
             offloadStatus = "off: disabled by configuration";
-            receiveOffloadStatus = offloadStatus;
+        } else if (libc == null) {
+            offloadStatus = "off: " + UdpSegmentation.unavailable();
+        } else {
+            offloadStatus = LOADING;
+            loading = libc;
         }
-        coalesced = gro;
-        batch = offload != null ? ByteBuffer.allocateDirect(MAX_BATCH_BYTES) : null;
+        receiveOffloadStatus = offloadStatus;
+        attachOffloadIfReady(); // at once when the library has loaded already
+    }
+
+    /** The offloads' status until JNR-FFI has loaded; datagrams move one per call meanwhile. */
+    static final String LOADING = "loading: native support (JNR-FFI) is still loading";
+
+    /**
+     * Attaches the offloads once the C library has loaded (the event loop calls it each turn; a
+     * volatile read until then). Until it has, datagrams move one per system call.
+     *
+     * @return true when this call changed the offloads' status
+     */
+    boolean attachOffloadIfReady() {
+        java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> f = loading;
+        if (f == null || !f.isDone()) {
+            return false;
+        }
+        loading = null;
+        UdpSegmentation.LibC libc;
+        try {
+            libc = f.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            offloadStatus = "off: cannot load libc through JNR-FFI: " + (e.getCause() != null ? e.getCause() : e);
+            receiveOffloadStatus = offloadStatus;
+            return true;
+        }
+        synchronized (fdLock) {
+            if (closed) {
+                offloadStatus = "off: the socket is closed";
+                receiveOffloadStatus = offloadStatus;
+                return true;
+            }
+            UdpSegmentation.Probe p = UdpSegmentation.attach(channel, libc);
+            if (p.offload() == null) {
+                offloadStatus = "off: " + p.unavailable();
+                receiveOffloadStatus = offloadStatus;
+                return true;
+            }
+            batch = ByteBuffer.allocateDirect(MAX_BATCH_BYTES);
+            offload = p.offload();
+            offloadStatus = "on";
+            UdpCoalescedReceive.Probe r = UdpCoalescedReceive.attach(offload);
+            coalesced = r.offload();
+            receiveOffloadStatus = coalesced != null ? "on" : "off: " + r.unavailable();
+        }
+        return true;
+    }
+
+    /** Runs {@code wake} (on another thread) once the C library has loaded, if it is loading. */
+    void whenOffloadLoaded(Runnable wake) {
+        java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> f = loading;
+        if (f != null) {
+            f.whenComplete((libc, e) -> wake.run());
+        }
     }
 
     /**
@@ -310,7 +367,7 @@ final class UdpSocket implements AutoCloseable {
 
     /** System calls that received datagrams (one per batch with receive offload). */
     long receiveCalls() {
-        return coalesced != null ? coalesced.receiveCalls() : receiveCalls;
+        return receiveCalls + (coalesced != null ? coalesced.receiveCalls() : 0);
     }
 
     /** System calls that sent datagrams (one per batch with offload). */

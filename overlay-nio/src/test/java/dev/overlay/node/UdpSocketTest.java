@@ -14,8 +14,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +31,14 @@ class UdpSocketTest {
     /** The overlay's 1400-byte stream packets plus header and tag. */
     private static final int SEGMENT = 1432;
     private final List<DatagramChannel> receivers = new ArrayList<>();
+
+    /** Sockets made after JNR-FFI has loaded attach their offloads at once: what these tests check. */
+    @BeforeAll
+    static void loadNativeSupport() {
+        if (UdpSegmentation.unavailable() == null) {
+            UdpSegmentation.libcLoading().join();
+        }
+    }
 
     @AfterEach
     void closeReceivers() throws IOException {
@@ -223,7 +233,7 @@ class UdpSocketTest {
                 assertThat(fdOne).isEqualTo(fromJdk);
             }
             // Segmenting through the found descriptor changes how *this* channel's sends leave.
-            UdpSegmentation.Probe p = UdpSegmentation.attach(one);
+            UdpSegmentation.Probe p = UdpSegmentation.attach(one, libc);
             assertThat(p.unavailable()).isNull();
             assertThat(p.offload().set(SEGMENT)).isNull();
             byte[] two1 = datagram(1, 2 * SEGMENT);
@@ -368,6 +378,61 @@ class UdpSocketTest {
         rx.close();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> rx.receive(buf))
                 .isInstanceOf(java.nio.channels.ClosedChannelException.class);
+    }
+
+    @Test
+    void whileNativeSupportLoadsDatagramsMoveOneByOneAndTheOffloadsAttachOnceItHas() throws Exception {
+        requireOffload();
+        CompletableFuture<UdpSegmentation.LibC> loading = new CompletableFuture<>();
+        AtomicInteger woken = new AtomicInteger();
+        try (UdpSocket tx = new UdpSocket(LOOPBACK, true, DatagramChannel::send, loading);
+             UdpSocket rx = new UdpSocket(LOOPBACK, true, DatagramChannel::send, loading)) {
+            tx.whenOffloadLoaded(woken::incrementAndGet);
+            assertThat(tx.offloadStatus()).isEqualTo(UdpSocket.LOADING);
+            assertThat(rx.receiveOffloadStatus()).isEqualTo(UdpSocket.LOADING);
+            assertThat(tx.attachOffloadIfReady()).as("nothing to attach yet").isFalse();
+            List<byte[]> first = datagrams(10, SEGMENT, SEGMENT, 21);
+            for (byte[] d : first) {
+                tx.send(ByteBuffer.wrap(d), rx.localAddress());
+            }
+            tx.flush();
+            assertThat(tx.sendCalls()).isEqualTo(10);
+            assertReceivedBy(rx, first, tx.localAddress());
+            assertThat(rx.receiveCalls()).isEqualTo(10);
+
+            loading.complete(UdpSegmentation.libcLoading().join());
+            assertThat(woken.get()).as("the wake-up ran when the library had loaded").isEqualTo(1);
+            assertThat(tx.attachOffloadIfReady()).isTrue();
+            assertThat(rx.attachOffloadIfReady()).isTrue();
+            assertThat(tx.attachOffloadIfReady()).as("attached once").isFalse();
+            assertThat(tx.offloadStatus()).isEqualTo("on");
+            assertThat(rx.receiveOffloadStatus()).isEqualTo("on");
+            List<byte[]> then = datagrams(45, SEGMENT, SEGMENT, 22);
+            for (byte[] d : then) {
+                tx.send(ByteBuffer.wrap(d), rx.localAddress());
+            }
+            tx.flush();
+            assertThat(tx.sendCalls()).isEqualTo(11);
+            assertReceivedBy(rx, then, tx.localAddress());
+            assertThat(rx.receiveCalls()).as("counted across the switch").isEqualTo(11);
+        }
+    }
+
+    @Test
+    void nativeSupportThatFailsToLoadLeavesTheOffloadsOffAndSaysWhy() throws Exception {
+        CompletableFuture<UdpSegmentation.LibC> loading = new CompletableFuture<>();
+        try (UdpSocket udp = new UdpSocket(LOOPBACK, true, DatagramChannel::send, loading)) {
+            loading.completeExceptionally(new UnsatisfiedLinkError("no libjffi in this test"));
+            assertThat(udp.attachOffloadIfReady()).isTrue();
+            assertThat(udp.offloadStatus())
+                    .isEqualTo("off: cannot load libc through JNR-FFI: java.lang.UnsatisfiedLinkError: no libjffi in this test");
+            assertThat(udp.receiveOffloadStatus()).isEqualTo(udp.offloadStatus());
+            DatagramChannel r = receiver();
+            byte[] d = datagram(1, SEGMENT);
+            udp.send(ByteBuffer.wrap(d), (InetSocketAddress) r.getLocalAddress());
+            udp.flush();
+            assertReceived(r, List.of(d));
+        }
     }
 
     /** Receives exactly {@code expected} through {@code rx.receive} (5 s at most), each from {@code from}. */

@@ -80,6 +80,9 @@ class LoopbackStreamTest {
         try (Node receiver = Node.start(NodeConfig.of(b, LOOPBACK, List.of()).withStreams(small));
              Node sender = Node.start(NodeConfig.of(a, LOOPBACK, List.of(new PeerSpec(b.id(), receiver.localAddress())))
                      .withStreams(small))) {
+            // A node starts before JNR-FFI has loaded (the first in a JVM); batching begins once it has.
+            awaitOffloadOn(sender);
+            awaitOffloadOn(receiver);
             transferSixteenMebibytes(sender, receiver, b, 10);
             dev.overlay.node.NodeSnapshot s = sender.snapshot(TIMEOUT);
             assertThat(s.udpSendOffload()).isEqualTo("on");
@@ -110,6 +113,16 @@ class LoopbackStreamTest {
             assertThat(r.udpReceiveOffload()).isEqualTo("off: disabled by configuration");
             assertThat(s.udpSendCalls()).isEqualTo(s.datagramsOut());
             assertThat(r.udpReceiveCalls()).isEqualTo(r.datagramsIn());
+        }
+    }
+
+    private static void awaitOffloadOn(Node n) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        dev.overlay.node.NodeSnapshot s;
+        while (!(s = n.snapshot(TIMEOUT)).udpSendOffload().equals("on") || !s.udpReceiveOffload().equals("on")) {
+            assertThat(s.udpSendOffload()).as("send offload").startsWith("loading");
+            assertThat(System.nanoTime() - deadline).as("offload on within %s", TIMEOUT).isNegative();
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
     }
 
