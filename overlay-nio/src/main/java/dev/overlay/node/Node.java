@@ -52,7 +52,8 @@ import java.util.function.Function;
  *   <li>wait on the selector until a datagram arrives, a command is posted, or the core's next
  *       deadline passes (no busy spinning: an idle node costs no CPU);
  *   <li>run posted commands (sends, pings, status queries);
- *   <li>read up to {@value #RECEIVE_BATCH} datagrams and feed each to the core;
+ *   <li>read up to {@value #RECEIVE_BATCH} datagrams (and the rest of a batch the kernel handed
+ *       over in one receive) and feed each to the core;
  *   <li>run the core's due timers.
  * </ol>
  *
@@ -597,7 +598,9 @@ public final class Node implements AutoCloseable {
     }
 
     private void receiveBatch(long now) throws IOException {
-        for (int i = 0; i < RECEIVE_BATCH; i++) {
+        // Past the limit, finish a batch the kernel handed over whole (UDP_GRO, at most 64): what
+        // is left of it waits in our buffer, where no selector would ever report it readable.
+        for (int i = 0; i < RECEIVE_BATCH || udp.hasPendingReceive(); i++) {
             InetSocketAddress from = udp.receive(receiveBuffer);
             if (from == null) {
                 return;

@@ -33,6 +33,7 @@ final class UdpCoalescedReceive {
     private static final int SOL_UDP = 17;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_TRUNC = 0x20;
+    private static final int MSG_CTRUNC = 0x08;
     private static final int EINTR = 4;
     private static final int EAGAIN = 11;
     private static final int ECONNREFUSED = 111;
@@ -108,8 +109,10 @@ final class UdpCoalescedReceive {
      * Never throws.
      */
     static Probe attach(UdpSegmentation segmentation) {
-        if (!"64".equals(System.getProperty("sun.arch.data.model"))) {
-            return new Probe(null, "needs 64-bit Linux (this is " + System.getProperty("os.arch") + ")");
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+            // The msghdr layout and the errno values used here are those of x86-64 and arm64 Linux.
+            return new Probe(null, "needs Linux on x86-64 or arm64 (this is " + arch + ")");
         }
         UdpCoalescedReceive r;
         try {
@@ -175,7 +178,13 @@ final class UdpCoalescedReceive {
         }
         receiveCalls++;
         int length = (int) n;
-        if ((header.getInt(MSG_FLAGS) & MSG_TRUNC) != 0) {
+        int flags = header.getInt(MSG_FLAGS);
+        if ((flags & MSG_CTRUNC) != 0) {
+            // The segment size may be missing: the batch cannot be split safely. Dropped, counted.
+            truncated++;
+            return true;
+        }
+        if ((flags & MSG_TRUNC) != 0) {
             truncated++;
         }
         InetSocketAddress sender = sender(header.getInt(MSG_NAMELEN));
@@ -256,6 +265,11 @@ final class UdpCoalescedReceive {
         return true;
     }
 
+    /** Datagrams of the last receive not yet handed out. */
+    boolean hasPending() {
+        return left > 0;
+    }
+
     /** {@code recvmsg} calls that returned datagrams. */
     long receiveCalls() {
         return receiveCalls;
@@ -266,7 +280,7 @@ final class UdpCoalescedReceive {
         return coalesced;
     }
 
-    /** Datagrams cut short (larger than the buffer given). */
+    /** Receives cut short: a datagram larger than the buffer, or control data cut (batch dropped). */
     long truncated() {
         return truncated;
     }

@@ -125,6 +125,7 @@ final class UdpSegmentation {
                     }
                 }, "overlay-native-load");
                 t.setDaemon(true);
+                t.setContextClassLoader(null); // holds no application class loader alive
                 t.start();
                 libcLoading = loading;
             }

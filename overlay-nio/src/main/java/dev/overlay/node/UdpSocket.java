@@ -121,7 +121,8 @@ final class UdpSocket implements AutoCloseable {
         if (!segmentation) {
             offloadStatus = "off: disabled by configuration";
         } else if (libc == null) {
-            offloadStatus = "off: " + UdpSegmentation.unavailable();
+            String why = UdpSegmentation.unavailable();
+            offloadStatus = "off: " + (why != null ? why : "no native support given");
         } else {
             offloadStatus = LOADING;
             loading = libc;
@@ -165,12 +166,24 @@ final class UdpSocket implements AutoCloseable {
                 receiveOffloadStatus = offloadStatus;
                 return true;
             }
-            batch = ByteBuffer.allocateDirect(MAX_BATCH_BYTES);
+            ByteBuffer b;
+            UdpCoalescedReceive.Probe r;
+            try {
+                b = ByteBuffer.allocateDirect(MAX_BATCH_BYTES);
+                r = UdpCoalescedReceive.attach(p.offload());
+            } catch (OutOfMemoryError e) {
+                // Direct memory exhausted (-XX:MaxDirectMemorySize): run without, never end the loop.
+                // The probe left no segment size set, and UDP_GRO is set only after its buffer exists.
+                offloadStatus = "off: no direct memory for the batch buffers: " + e.getMessage();
+                receiveOffloadStatus = offloadStatus;
+                return true;
+            }
+            // Receive status first: a reader that sees the send status "on" sees both settled.
+            receiveOffloadStatus = r.offload() != null ? "on" : "off: " + r.unavailable();
+            coalesced = r.offload();
+            batch = b;
             offload = p.offload();
             offloadStatus = "on";
-            UdpCoalescedReceive.Probe r = UdpCoalescedReceive.attach(offload);
-            coalesced = r.offload();
-            receiveOffloadStatus = coalesced != null ? "on" : "off: " + r.unavailable();
         }
         return true;
     }
@@ -358,6 +371,14 @@ final class UdpSocket implements AutoCloseable {
     /** "on", or "off: " and why. */
     String offloadStatus() {
         return offloadStatus;
+    }
+
+    /**
+     * Datagrams of a batch already taken from the kernel and not yet handed out by
+     * {@link #receive}: the selector does not see them, so the event loop must not wait first.
+     */
+    boolean hasPendingReceive() {
+        return coalesced != null && coalesced.hasPending();
     }
 
     /** "on" when the kernel may hand over batches ({@code UDP_GRO}), or "off: " and why. */
