@@ -58,6 +58,8 @@ public final class HikariApp {
     private final AtomicLong errors = new AtomicLong();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicLong firstErrorAt = new AtomicLong();
+    /** The longest getConnection before the restart was announced, nanoseconds. */
+    private final AtomicLong maxAcquireNanos = new AtomicLong();
     /** Set when the restart is announced: only errors after it count as the outage's. */
     private volatile long restartAnnouncedAt = Long.MAX_VALUE;
     private final Worker[] workers;
@@ -68,7 +70,11 @@ public final class HikariApp {
         config.setPoolName("compat");
         config.setMaximumPoolSize(POOL);
         config.setMinimumIdle(POOL);
-        config.setConnectionTimeout(2000);
+        // How long getConnection may wait. 40 threads share 2 shared cores with PostgreSQL and
+        // both overlay nodes while Hikari opens its 20 TLS connections one at a time; at 2 s a
+        // starved waiter occasionally timed out before the restart (1 run in 12). 10 s keeps a
+        // real stall (a stream stuck for seconds) an error; the slowest wait is printed.
+        config.setConnectionTimeout(10_000);
         config.setValidationTimeout(1000);
         config.addDataSourceProperty("ApplicationName", APP_NAME);
         this.ds = new HikariDataSource(config);
@@ -130,8 +136,9 @@ public final class HikariApp {
         HikariPoolMXBean pool = ds.getHikariPoolMXBean();
         int backends = backends();
         System.out.printf("OK load threads=%d tx=%d seconds=%.2f tx/s=%.0f pool-filled-s=%.2f pool-total=%d"
-                        + " max-active=%d pg_stat_activity=%d errors=%d%n", threads, total, seconds, total / seconds, filled,
-                pool.getTotalConnections(), maxActive.get(), backends, errors.get());
+                        + " max-active=%d pg_stat_activity=%d errors=%d max-acquire-ms=%.0f%n", threads, total, seconds,
+                total / seconds, filled, pool.getTotalConnections(), maxActive.get(), backends, errors.get(),
+                maxAcquireNanos.get() / 1e6);
         PgJdbcApp.expect("errors before the restart", 0L, errors.get());
         PgJdbcApp.expect("pool connections (Hikari)", POOL, pool.getTotalConnections());
         PgJdbcApp.expect("connections lent at once", POOL, maxActive.get());
@@ -339,7 +346,11 @@ public final class HikariApp {
             while (!stop) {
                 int s = ++seq;
                 boolean begun = false;
+                long asked = System.nanoTime();
                 try (Connection c = ds.getConnection()) {
+                    if (asked < restartAnnouncedAt) {
+                        maxAcquireNanos.accumulateAndGet(System.nanoTime() - asked, Math::max);
+                    }
                     maxActive.accumulateAndGet(ds.getHikariPoolMXBean().getActiveConnections(), Math::max);
                     c.setAutoCommit(false);
                     begun = true;
