@@ -494,8 +494,10 @@ class OverlaySelectorTest {
             a.close();
         }
         // The closes wake the selector to deregister: the descriptors go without a select() returning.
-        Bg.until(() -> countFdsUnchecked(fds) - before <= 10, "descriptors released");
-        assertThat(selector.keys()).isEmpty();
+        // The selector thread deregisters them: descriptors and keys go in its own order, so wait
+        // for both (checking the keys right after the descriptors raced that thread).
+        Bg.until(() -> countFdsUnchecked(fds) - before <= 10 && selector.keys().isEmpty(),
+                "descriptors released and keys deregistered");
         assertThat(selects.get()).isZero();
         stop.set(true);
         selector.wakeup();
