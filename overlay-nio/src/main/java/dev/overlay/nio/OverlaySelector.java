@@ -322,8 +322,12 @@ public final class OverlaySelector extends AbstractSelector {
                 innerReady.clear();
                 selecting = true;
                 try {
+                    // Checked after selecting is set: a key cancelled (or a registration deferred,
+                    // a signal queued) after processCancelled() above and before that write found
+                    // selecting false and woke nobody, so it must be seen here or wait for the next
+                    // selection. The canceller adds the key before it reads selecting.
                     boolean now = timeoutMillis == 0 || !overlayReady.isEmpty() || wakeupPending.get()
-                            || !signalled.isEmpty() || !deferred.isEmpty();
+                            || !signalled.isEmpty() || !deferred.isEmpty() || hasCancelled();
                     if (now) {
                         inner.selectNow(collectInner);
                     } else if (timeoutMillis < 0) {
@@ -443,6 +447,14 @@ public final class OverlaySelector extends AbstractSelector {
             return 1;
         }
         return 0;
+    }
+
+    /** Keys cancelled and not yet deregistered (any thread may add one). */
+    private boolean hasCancelled() {
+        Set<SelectionKey> cancelled = cancelledKeys();
+        synchronized (cancelled) {
+            return !cancelled.isEmpty();
+        }
     }
 
     /** Deregisters the keys cancelled since the last call; true if there were any. */
