@@ -28,6 +28,7 @@ import jnr.ffi.Pointer;
  * {@link UdpSocket} keeps a close on another thread from racing a call in flight.
  */
 final class UdpCoalescedReceive {
+    private static final System.Logger LOG = System.getLogger(UdpCoalescedReceive.class.getName());
     /** {@code UDP_GRO} from {@code linux/udp.h}; as an option and as the control message type. */
     private static final int UDP_GRO = 104;
     private static final int SOL_UDP = 17;
@@ -82,8 +83,8 @@ final class UdpCoalescedReceive {
     private int left;
 
     private long receiveCalls;
-    private long coalesced;
-    private long truncated;
+    /** A cut receive was logged (it should never happen: the buffers hold the most the kernel gives). */
+    private boolean cutLogged;
 
     private UdpCoalescedReceive(UdpSegmentation.LibC libc, int fd) {
         this.libc = libc;
@@ -135,20 +136,24 @@ final class UdpCoalescedReceive {
      * coalesced batch, or a new {@code recvmsg} when none is left. Null when none is waiting.
      */
     InetSocketAddress receive(ByteBuffer buf) throws IOException {
-        buf.clear();
         while (left == 0) {
             if (!receiveBatch()) {
-                buf.flip();
+                buf.clear().flip();
                 return null;
             }
         }
+        return next(buf);
+    }
+
+    /**
+     * The next datagram of the batch already received ({@link #hasPending()} must be true) into
+     * {@code buf} (cleared first, flipped after): no system call.
+     */
+    InetSocketAddress next(ByteBuffer buf) {
+        buf.clear();
         int len = Math.min(segment, end - next);
-        int copy = len;
-        if (copy > buf.remaining()) {
-            // The node's buffer holds every datagram it accepts; a larger one is cut, as the JDK's receive would.
-            truncated++;
-            copy = buf.remaining();
-        }
+        // The node's buffer holds every datagram it accepts; a larger one is cut, as the JDK's receive would.
+        int copy = Math.min(len, buf.remaining());
         data.limit(next + copy).position(next);
         buf.put(data);
         next += len;
@@ -179,13 +184,11 @@ final class UdpCoalescedReceive {
         receiveCalls++;
         int length = (int) n;
         int flags = header.getInt(MSG_FLAGS);
-        if ((flags & MSG_CTRUNC) != 0) {
-            // The segment size may be missing: the batch cannot be split safely. Dropped, counted.
-            truncated++;
+        if ((flags & (MSG_CTRUNC | MSG_TRUNC)) != 0) {
+            // Control data cut: the segment size may be missing, so the batch cannot be split
+            // safely. Data cut: the last datagram would be altered. Either way: dropped.
+            logCut(flags);
             return true;
-        }
-        if ((flags & MSG_TRUNC) != 0) {
-            truncated++;
         }
         InetSocketAddress sender = sender(header.getInt(MSG_NAMELEN));
         if (sender == null) {
@@ -197,7 +200,6 @@ final class UdpCoalescedReceive {
             left = 1; // one datagram (possibly empty)
         } else {
             left = (length + seg - 1) / seg;
-            coalesced++;
         }
         from = sender;
         segment = seg;
@@ -265,6 +267,14 @@ final class UdpCoalescedReceive {
         return true;
     }
 
+    private void logCut(int flags) {
+        if (!cutLogged) {
+            cutLogged = true;
+            LOG.log(System.Logger.Level.WARNING, "UDP receive offload: a receive came back cut ("
+                    + ((flags & MSG_CTRUNC) != 0 ? "control data" : "data") + "), dropped; further ones are dropped silently");
+        }
+    }
+
     /** Datagrams of the last receive not yet handed out. */
     boolean hasPending() {
         return left > 0;
@@ -275,18 +285,4 @@ final class UdpCoalescedReceive {
         return receiveCalls;
     }
 
-    /** Receives that held more than one datagram. */
-    long coalesced() {
-        return coalesced;
-    }
-
-    /** Receives cut short: a datagram larger than the buffer, or control data cut (batch dropped). */
-    long truncated() {
-        return truncated;
-    }
-
-    @Override
-    public String toString() {
-        return "UdpCoalescedReceive[fd=" + fd + ", calls=" + receiveCalls + ", coalesced=" + coalesced + "]";
-    }
 }

@@ -10,6 +10,9 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The node's one UDP socket, non-blocking, registered with the event loop's selector.
@@ -66,7 +69,7 @@ final class UdpSocket implements AutoCloseable {
     private UdpCoalescedReceive coalesced;
     private volatile String receiveOffloadStatus;
     /** The C library while it loads (the offloads are attached once it has), else null. */
-    private java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> loading;
+    private CompletableFuture<UdpSegmentation.LibC> loading;
     private long receiveCalls;
     /** Guards the descriptor against {@link #close} while a native call uses it. */
     private final Object fdLock = new Object();
@@ -103,7 +106,7 @@ final class UdpSocket implements AutoCloseable {
      *     {@code segmentation} is off or {@link UdpSegmentation#unavailable()} says why not
      */
     UdpSocket(InetSocketAddress bind, boolean segmentation, Sender sender,
-              java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> libc) throws IOException {
+              CompletableFuture<UdpSegmentation.LibC> libc) throws IOException {
         SelectorProvider provider = platformProvider();
         DatagramChannel ch = provider.openDatagramChannel();
         try {
@@ -141,7 +144,7 @@ final class UdpSocket implements AutoCloseable {
      * @return true when this call changed the offloads' status
      */
     boolean attachOffloadIfReady() {
-        java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> f = loading;
+        CompletableFuture<UdpSegmentation.LibC> f = loading;
         if (f == null || !f.isDone()) {
             return false;
         }
@@ -149,7 +152,7 @@ final class UdpSocket implements AutoCloseable {
         UdpSegmentation.LibC libc;
         try {
             libc = f.join();
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+        } catch (CompletionException | CancellationException e) {
             offloadStatus = "off: cannot load libc through JNR-FFI: " + (e.getCause() != null ? e.getCause() : e);
             receiveOffloadStatus = offloadStatus;
             return true;
@@ -190,7 +193,7 @@ final class UdpSocket implements AutoCloseable {
 
     /** Runs {@code wake} (on another thread) once the C library has loaded, if it is loading. */
     void whenOffloadLoaded(Runnable wake) {
-        java.util.concurrent.CompletableFuture<UdpSegmentation.LibC> f = loading;
+        CompletableFuture<UdpSegmentation.LibC> f = loading;
         if (f != null) {
             f.whenComplete((libc, e) -> wake.run());
         }
@@ -223,6 +226,9 @@ final class UdpSocket implements AutoCloseable {
      */
     InetSocketAddress receive(ByteBuffer buf) throws IOException {
         if (coalesced != null) {
+            if (coalesced.hasPending()) {
+                return coalesced.next(buf); // from our buffer: no system call, no lock
+            }
             synchronized (fdLock) {
                 if (closed) {
                     throw new ClosedChannelException();
